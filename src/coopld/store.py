@@ -1,0 +1,66 @@
+"""Open the built dataset; the only module that decides which store backs it.
+
+The served dataset lives in an in-memory pyoxigraph store, loaded once per
+process from the build's N-Quads file (data, vocabulary, shapes and metadata
+in named graphs). rdflib stays the tool of the build (pySHACL, owlrl).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .build import DUMP_NAME, MANIFEST
+from .errors import NotFoundError
+from .namespaces import Iris
+
+__all__ = ["GRAPH_NAMES", "Dataset", "open_dataset"]
+
+GRAPH_NAMES = ("data", "vocabulary", "shapes", "metadata")
+
+
+@dataclass
+class Dataset:
+    """A loaded, read-only dataset and what is known about its build."""
+
+    store: ox.Store
+    iris: Iris
+    manifest: dict[str, Any]
+    folder: Path | None = None
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    @property
+    def built(self) -> datetime:
+        text = str(self.manifest["built"]).replace("Z", "+00:00")
+        return datetime.fromisoformat(text).astimezone(UTC)
+
+    def graph(self, name: str) -> ox.NamedNode:
+        return ox.NamedNode(str(self.iris.graph(name)))
+
+    def file(self, name: str) -> Path:
+        if self.folder is None:
+            raise NotFoundError(f"this dataset has no files ({name})")
+        return self.folder / name
+
+
+def open_dataset(folder: Path) -> Dataset:
+    """Load a build folder written by `coopld build`."""
+    folder = Path(folder)
+    manifest_path = folder / MANIFEST
+    if not manifest_path.exists():
+        raise NotFoundError(
+            f"no dataset built in {folder}",
+            hint="run `coopld build` first (or `coopld serve --build`)",
+        )
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    store = ox.Store()
+    store.bulk_load(path=str(folder / f"{DUMP_NAME}.nq"), format=ox.RdfFormat.N_QUADS)
+    return Dataset(store, Iris(manifest["base"]), manifest, folder)
