@@ -373,21 +373,25 @@ class _Checker:
     def _ref(self, name: str, spec: FieldSpec, value: Any) -> str | None:
         if isinstance(value, str) and KEY_PATTERN.match(value):
             return value
-        return self._bad(name, spec, f"{value!r} is not a record key")
+        self._bad(name, spec, f"{value!r} is not a record key")
+        return None
 
     def _nested(
         self, name: str, spec: FieldSpec, value: Any, parts: dict[str, FieldSpec]
     ) -> list[dict[str, Any]] | None:
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            return self._bad(name, spec, f"{value!r} is not {spec.describe()}")
+            self._bad(name, spec, f"{value!r} is not {spec.describe()}")
+            return None
         result = []
         for item in value:
             unknown = sorted(set(item) - set(parts))
             if unknown:
-                return self._bad(name, spec, f"unknown part {unknown[0]!r}")
+                self._bad(name, spec, f"unknown part {unknown[0]!r}")
+                return None
             missing = [p for p, s in parts.items() if s.required and p not in item]
             if missing:
-                return self._bad(name, spec, f"missing {missing[0]!r}")
+                self._bad(name, spec, f"missing {missing[0]!r}")
+                return None
             checked = {p: self.check(f"{name}.{p}", parts[p], v) for p, v in item.items()}
             if any(v is None for v in checked.values()):
                 return None
