@@ -144,3 +144,46 @@ def _metadata_factory(settings: Settings) -> Any:
     from .metadata import describe_dataset
 
     return lambda result, manifest: describe_dataset(result, manifest, settings)
+
+
+@main.command()
+@click.option("--host", help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 5000).")
+@click.option("--workers", type=int, help="gunicorn worker processes; 0 = development server.")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Build folder (dist)."
+)
+@click.option("--public-base", help="Address clients use, if it differs from the data's base IRI.")
+@click.option("--behind-proxy", is_flag=True, default=None, help="Trust X-Forwarded-* headers.")
+@click.option("--build", "rebuild", is_flag=True, help="Build the dataset before serving.")
+@click.pass_context
+@_handle_errors
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    out: Path | None,
+    public_base: str | None,
+    behind_proxy: bool | None,
+    rebuild: bool,
+) -> None:
+    """Serve the built dataset (building it first when there is no build yet)."""
+    from .server import run_server
+
+    settings = _settings(
+        ctx,
+        host=host,
+        port=port,
+        workers=workers,
+        out=out,
+        public_base=public_base,
+        behind_proxy=behind_proxy,
+    )
+    if rebuild or not (Path(settings.out) / "build.json").exists():
+        result, manifest = build_dataset(settings, metadata=_metadata_factory(settings))
+        if manifest is None:
+            click.echo(result.outcome.text(), err=True)
+            _fail("the data does not conform to the shapes; nothing to serve", None, 1)
+        click.echo(f"dataset built in {Path(settings.out).resolve()}", err=True)
+    run_server(settings)
