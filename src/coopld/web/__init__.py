@@ -64,9 +64,11 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
+    from .catalog import bp as catalog_bp
     from .resources import bp as resources_bp
     from .sparql import bp as sparql_bp
 
+    app.register_blueprint(catalog_bp)
     app.register_blueprint(sparql_bp)
     app.register_blueprint(resources_bp)
     return app
