@@ -1,5 +1,5 @@
 # coopld: `make run` builds and serves, `make test` runs every test.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

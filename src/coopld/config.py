@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadRequestError
+from .namespaces import Iris
 
 __all__ = ["ENV_PREFIX", "Settings", "load_settings"]
 
@@ -137,4 +138,11 @@ def load_settings(
     settings = settings.replace(
         base=settings.base.rstrip("/"), public_base=settings.public_base.rstrip("/")
     )
+    for name in ("base", "public_base"):
+        value = getattr(settings, name)
+        if value:
+            try:
+                Iris(value)
+            except ValueError as exc:
+                raise BadRequestError(f"setting {name!r}: {exc}") from exc
     return settings
