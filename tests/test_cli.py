@@ -62,7 +62,7 @@ def test_nonconforming_data_exits_1_with_the_record_origin(
     )
     assert result.exit_code == 1, result.output
     assert "Does not conform" in result.output
-    assert "/id/agreement/plan-2026>  (record at " in result.output
+    assert "/id/agreement/plan-2026> via <" in result.output
     assert "tiny.yaml:39)" in result.output
     assert "previous build was left untouched" in result.output
     assert report.exists() and "ValidationReport" in report.read_text()
@@ -101,9 +101,7 @@ def test_a_bad_base_iri_exits_2(runner: CliRunner, settings: Settings) -> None:
     assert result.exit_code == 2, result.output
 
 
-def test_an_invalid_setting_value_exits_2(
-    runner: CliRunner, tmp_path: Path
-) -> None:
+def test_an_invalid_setting_value_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     config = tmp_path / "coopld.toml"
     config.write_text("[coopld]\nport = 'eighty'\n")
     result = runner.invoke(main, ["--config", str(config), "validate"])

@@ -16,6 +16,7 @@ from typing import Any
 
 from rdflib import Dataset as RdfDataset
 from rdflib import Graph
+from rdflib.compare import to_canonical_graph
 
 from .config import Settings
 from .errors import BuildError
@@ -77,7 +78,9 @@ def convert(inputs: Inputs) -> BuildResult:
     """Convert and validate; never writes anything."""
     started = time.perf_counter()
     conversion = records_to_graph(inputs.records, inputs.iris)
-    outcome = validate_graph(conversion.graph, inputs.shapes, inputs.ontology, conversion.origins)
+    outcome = validate_graph(
+        conversion.graph, inputs.shapes, inputs.ontology, conversion.origins, conversion.owners
+    )
     return BuildResult(conversion, outcome, inputs, time.perf_counter() - started)
 
 
@@ -180,7 +183,11 @@ def _write_files(
     files[gz.name] = _file_entry(gz, None, "application/gzip")
 
     graphs = {"data": data, "vocabulary": result.inputs.ontology, "shapes": result.inputs.shapes}
-    version = hashlib.sha256(b"".join(sorted_ntriples(g) for g in graphs.values())).hexdigest()
+    # blank nodes parsed from the vocabulary and shapes get new labels on every parse:
+    # canonical labels keep the version (and every ETag derived from it) stable
+    version = hashlib.sha256(
+        b"".join(sorted_ntriples(to_canonical_graph(g)) for g in graphs.values())
+    ).hexdigest()
     manifest: dict[str, Any] = {
         "version": version,
         "built": now.replace(microsecond=0).isoformat().replace("+00:00", "Z"),

@@ -37,6 +37,8 @@ class Conversion:
 
     graph: Graph
     origins: dict[Node, str] = field(default_factory=dict)
+    #: the resource each blank node (a period, a signature, a source) belongs to
+    owners: dict[Node, URIRef] = field(default_factory=dict)
 
 
 def date_literal(value: str) -> Literal:
@@ -71,6 +73,7 @@ class _Mapper:
         self.records = records
         self.triples: list[Triple] = []
         self.origins: dict[Node, str] = {}
+        self.owners: dict[Node, URIRef] = {}
 
     # -- helpers -----------------------------------------------------------------
     def iri(self, record: Record) -> URIRef:
@@ -92,6 +95,7 @@ class _Mapper:
         digest = hashlib.sha1(f"{owner} {role}".encode()).hexdigest()[:20]
         node = BNode(f"b{digest}")
         self.origins[node] = self.origins.get(owner, "")
+        self.owners[node] = owner
         return node
 
     def langs(self, s: Node, p: Node, value: dict[str, str | list[str]] | None) -> None:
@@ -329,7 +333,7 @@ class _Mapper:
         graph = bind_prefixes(Graph(), self.iris)
         for triple in self.triples:
             graph.add(triple)
-        return Conversion(graph, self.origins)
+        return Conversion(graph, self.origins, self.owners)
 
     def class_of(self, record: Record) -> URIRef:
         external = {"Post": ORG.Post, "ConceptScheme": SKOS.ConceptScheme, "Concept": SKOS.Concept}

@@ -16,7 +16,7 @@ from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from .errors import BuildError
-from .namespaces import SH, Iris
+from .namespaces import RDFS, SH, Iris
 
 __all__ = ["ValidationOutcome", "ValidationResult", "load_turtle", "validate_graph"]
 
@@ -92,34 +92,55 @@ def _text(graph: Graph, node: Node, predicate: URIRef) -> str:
     return str(value)
 
 
+def hierarchy_of(ontology: Graph) -> Graph:
+    """The ontology without rdfs:domain and rdfs:range axioms.
+
+    RDFS inference from the class and property hierarchy lets data written with a
+    specific term satisfy shapes about the general one. Inference from domains and
+    ranges would type every value by the property that points at it, so an
+    ``sh:class`` check could never fail (a country given as a coordinator would
+    simply become an organisation): validation must check what the data asserts.
+    """
+    hierarchy = Graph()
+    for triple in ontology:
+        if triple[1] not in (RDFS.domain, RDFS.range):
+            hierarchy.add(triple)
+    return hierarchy
+
+
 def validate_graph(
     data: Graph,
     shapes: Graph,
     ontology: Graph,
     origins: Mapping[Node, str] | None = None,
+    owners: Mapping[Node, Node] | None = None,
 ) -> ValidationOutcome:
-    """Validate ``data`` against ``shapes`` with RDFS inference from ``ontology``.
+    """Validate ``data`` against ``shapes`` with RDFS inference from ``ontology``'s hierarchy.
 
     Warnings and infos are reported but do not make the data non-conforming.
     """
     conforms, report, _ = validate(
         data,
         shacl_graph=shapes,
-        ont_graph=ontology,
+        ont_graph=hierarchy_of(ontology),
         inference="rdfs",
         advanced=True,
         allow_warnings=True,
         abort_on_first=False,
     )
     origins = origins or {}
+    owners = owners or {}
     results = []
     for node in report.subjects(predicate=SH.resultSeverity):
         focus = report.value(node, SH.focusNode)
         severity = str(report.value(node, SH.resultSeverity)).rsplit("#", 1)[-1]
         messages = sorted(str(m) for m in report.objects(node, SH.resultMessage))
+        # a blank node (a period, a signature, a source) is reported on its owner
+        owner = owners.get(focus) if focus is not None else None
+        shown = f"{owner}> via <{focus}" if owner is not None else str(focus)
         results.append(
             ValidationResult(
-                focus=str(focus),
+                focus=shown,
                 severity=severity,
                 path=_text(report, node, SH.resultPath),
                 message="; ".join(messages) or "constraint not satisfied",
