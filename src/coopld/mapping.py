@@ -297,7 +297,8 @@ class _Mapper:
             "identifier": (DCTERMS.identifier, None),
             "citation": (DCTERMS.bibliographicCitation, None),
             "url": (SCHEMA.url, XSD.anyURI),
-            "language": (DCTERMS.language, XSD.language),
+            # dct:language ranges over dct:LinguisticSystem resources; a BCP 47 tag is a literal
+            "language": (SCHEMA.inLanguage, None),
         }
         for name, (predicate, datatype) in literals.items():
             if record.get(name):
