@@ -174,7 +174,7 @@ SAMPLE_DATA = """
 
 <id/action/jap-2026-1> a coop:Action ;
     coop:actionOf <id/agreement/ec-cor-jap-2026> ;
-    coop:number "1"^^xsd:positiveInteger ;
+    coop:number "1"^^xsd:integer ;
     coop:contributesTo <id/priority-area/jap-2026-1> ;
     coop:focusArea <id/priority-area/jap-2026-1> ;
     coop:involves <id/organisation/cor> , <id/region/lombardy> ;
@@ -231,18 +231,18 @@ SAMPLE_DATA = """
 <id/priority-area/jap-2026-1> a coop:PriorityArea ;
     skos:inScheme <id/scheme/jap-2026-priority-areas> ;
     skos:topConceptOf <id/scheme/jap-2026-priority-areas> ;
-    coop:number "1"^^xsd:positiveInteger ;
+    coop:number "1"^^xsd:integer ;
     skos:notation "1" .
 <id/scheme/forms-of-cooperation> a skos:ConceptScheme ;
     coop:schemeOf <id/agreement/ec-cor-jap-2026> .
 <id/concept/joint-events> a skos:Concept ;
     skos:inScheme <id/scheme/forms-of-cooperation> ;
-    coop:number "2"^^xsd:positiveInteger .
+    coop:number "2"^^xsd:integer .
 <id/concept/regional-innovation> a skos:Concept .
 
 <id/objective/jap-2026-regional-dimension> a coop:Objective ;
     coop:objectiveOf <id/agreement/ec-cor-jap-2026> ;
-    coop:number "1"^^xsd:positiveInteger .
+    coop:number "1"^^xsd:integer .
 <id/objective/cor-regional-voice> a coop:Objective ;
     coop:objectiveOf <id/organisation/cor> .
 
@@ -366,7 +366,7 @@ def test_every_record_type_is_a_subclass_as_the_model_page_says(
         (COOP.doi, RDFS.subPropertyOf, DCTERMS.identifier),
         (COOP.isbn, RDFS.subPropertyOf, DCTERMS.identifier),
         (COOP.catalogueNumber, RDFS.subPropertyOf, DCTERMS.identifier),
-        (COOP.number, RDFS.range, XSD.positiveInteger),
+        (COOP.number, RDFS.range, XSD.integer),
         (COOP.duration, RDFS.range, XSD.duration),
         (COOP.hasAction, OWL.inverseOf, COOP.actionOf),
         (COOP.hasObjective, OWL.inverseOf, COOP.objectiveOf),

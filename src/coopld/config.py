@@ -54,13 +54,37 @@ class Settings:
     query_workers: int = 2
     #: SERVICE endpoints a query may call; empty = none (no outbound fetches at all)
     allowed_services: tuple[str, ...] = ()
-    #: DCAT-AP catalogue metadata
+    #: DCAT-AP catalogue metadata (docs/dcat-ap.md). The publisher: its name, and its IRI
+    #: (empty = `{base}/catalog#publisher`; an EU corporate-body IRI if the publisher has one)
     publisher_name: str = "coopld"
     publisher_iri: str = ""
+    #: the publisher's kind, an ADMS publisher type IRI
+    #: (http://purl.org/adms/publishertype/...); empty = not stated
+    publisher_type: str = ""
+    #: contact point: an e-mail address and/or a web page (empty both = the landing page)
     contact_email: str = ""
     contact_url: str = ""
+    #: licence of the data, the catalogue and every dump
     license: str = "http://publications.europa.eu/resource/authority/licence/CC_BY_4_0"
     title: str = "Research and innovation cooperation agreements"
+    #: one paragraph saying what the dataset holds (catalogue, landing page, schema.org)
+    description: str = (
+        "Agreements, joint action plans and other arrangements for research-and-innovation "
+        "cooperation, the organisations, countries and people that make them, their priority "
+        "areas and actions, each statement traced to the published document it comes from."
+    )
+    #: dcat:keyword values
+    keywords: tuple[str, ...] = (
+        "research and innovation",
+        "international cooperation",
+        "cooperation agreement",
+        "joint action plan",
+        "linked data",
+    )
+    #: dcat:theme: codes of the EU data-theme table (only verified codes are accepted)
+    themes: tuple[str, ...] = ("TECH", "INTR", "REGI")
+    #: date the dataset was first published (YYYY-MM-DD); empty = the date of the build
+    issued: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def replace(self, **changes: Any) -> Settings:

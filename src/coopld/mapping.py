@@ -196,13 +196,13 @@ class _Mapper:
         self.langs(s, self.coop.fundingNote, record.get("fundingNote"))
 
     def member_count(self, s: URIRef, record: Record) -> None:
-        count = Literal(record.get("memberCount"), datatype=XSD.nonNegativeInteger)
+        count = Literal(record.get("memberCount"), datatype=XSD.integer)
         self.add(s, self.coop.memberCount, count)
 
     def number(self, s: URIRef, record: Record, notation: bool = False) -> None:
         if record.get("number") is None:
             return
-        self.add(s, self.coop.number, Literal(record.get("number"), datatype=XSD.positiveInteger))
+        self.add(s, self.coop.number, Literal(record.get("number"), datatype=XSD.integer))
         if notation:
             self.add(s, SKOS.notation, Literal(str(record.get("number"))))
 
