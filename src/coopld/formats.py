@@ -34,22 +34,73 @@ class Format:
     label: str  # what people call it
     aliases: tuple[str, ...] = ()  # other short names clients send
     text: bool = True
+    #: does the registration define a charset parameter? (N-Triples, N-Quads and JSON-LD
+    #: define none: they are always UTF-8, and a parameter they do not register is not sent)
+    charset: bool = True
+    #: media types clients ask for when they mean this format (older or generic names);
+    #: they select it in negotiation, the response always carries ``media_type``
+    media_aliases: tuple[str, ...] = ()
 
     @property
     def content_type(self) -> str:
-        return f"{self.media_type}; charset=utf-8" if self.text else self.media_type
+        return (
+            f"{self.media_type}; charset=utf-8" if self.text and self.charset else self.media_type
+        )
 
 
-TURTLE = Format("turtle", "text/turtle", "ttl", "graph", "turtle", "Turtle", ("ttl",))
+TURTLE = Format(
+    "turtle",
+    "text/turtle",
+    "ttl",
+    "graph",
+    "turtle",
+    "Turtle",
+    ("ttl",),
+    media_aliases=("application/x-turtle", "application/turtle", "text/n3"),
+)
 JSONLD = Format(
-    "jsonld", "application/ld+json", "jsonld", "graph", "json-ld", "JSON-LD", ("json-ld",)
+    "jsonld",
+    "application/ld+json",
+    "jsonld",
+    "graph",
+    "json-ld",
+    "JSON-LD",
+    ("json-ld",),
+    charset=False,
+    media_aliases=("application/json",),
 )
 NTRIPLES = Format(
-    "ntriples", "application/n-triples", "nt", "graph", "nt", "N-Triples", ("nt", "n-triples")
+    "ntriples",
+    "application/n-triples",
+    "nt",
+    "graph",
+    "nt",
+    "N-Triples",
+    ("nt", "n-triples"),
+    charset=False,
+    media_aliases=("text/plain",),  # N-Triples' media type before 2014 (rdflib still asks so)
 )
 RDFXML = Format("rdfxml", "application/rdf+xml", "rdf", "graph", "xml", "RDF/XML", ("xml", "rdf"))
-TRIG = Format("trig", "application/trig", "trig", "dataset", "trig", "TriG")
-NQUADS = Format("nquads", "application/n-quads", "nq", "dataset", "nquads", "N-Quads", ("nq",))
+TRIG = Format(
+    "trig",
+    "application/trig",
+    "trig",
+    "dataset",
+    "trig",
+    "TriG",
+    media_aliases=("application/x-trig",),
+)
+NQUADS = Format(
+    "nquads",
+    "application/n-quads",
+    "nq",
+    "dataset",
+    "nquads",
+    "N-Quads",
+    ("nq",),
+    charset=False,
+    media_aliases=("text/x-nquads",),
+)
 HTML = Format("html", "text/html", "html", "html", None, "HTML", ("htm",))
 SRJ = Format(
     "json",

@@ -62,5 +62,13 @@ def open_dataset(folder: Path) -> Dataset:
         )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     store = ox.Store()
-    store.bulk_load(path=str(folder / f"{DUMP_NAME}.nq"), format=ox.RdfFormat.N_QUADS)
+    # keep the dump's blank node labels (derived from their owners, docs/model.md): then a
+    # document's bytes, and so its strong ETag, are the same in every process and restart
+    # (bulk_load would give them fresh random labels); bulk_extend is as fast
+    quads = ox.parse(
+        path=str(folder / f"{DUMP_NAME}.nq"),
+        format=ox.RdfFormat.N_QUADS,
+        rename_blank_nodes=False,
+    )
+    store.bulk_extend(quads)
     return Dataset(store, Iris(manifest["base"]), manifest, folder)

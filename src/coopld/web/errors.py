@@ -34,14 +34,15 @@ def error_response(
 ) -> Response:
     accept = request.headers.get("Accept")
     if wants_html(accept):
+        root = escape(request.script_root)  # links work behind a proxy's path prefix
         body = (
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{status} · coopld</title>"
-            '<link rel="stylesheet" href="/static/coopld.css"></head>'
-            f'<body><main class="error"><h1>{status}</h1><p>{escape(message)}</p>'
+            f'<link rel="icon" href="data:,"><link rel="stylesheet" href="{root}/static/coopld.css">'
+            f'</head><body><main class="error"><h1>{status}</h1><p>{escape(message)}</p>'
             + (f'<p class="hint">{escape(hint)}</p>' if hint else "")
-            + '<p><a href="/">Home</a></p></main></body></html>'
+            + f'<p><a href="{root}/">Home</a></p></main></body></html>'
         )
         response = Response(body, status=status, content_type="text/html; charset=utf-8")
     elif _wants_json(accept):
