@@ -40,8 +40,14 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+## bench: the benchmark (bench/README.md); installs Debian's wrk as its load generator when it
+## can, else the Python one is used. Options: make bench BENCH_ARGS="--scale 100000 --duration 5"
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi; } \
+	  || echo "wrk is not installed: the benchmark uses its Python load generator"
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 golden: $(STAMP)
 	$(BIN)/python -m tests.regenerate_golden

@@ -1,0 +1,1 @@
+"""coopld benchmark: `python -m bench` (see bench/README.md); the synthetic data generator."""
