@@ -29,6 +29,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "threads": THREADS_PER_WORKER,
         "preload_app": True,
         "keepalive": 5,
+        # no fixed request-line cap: the app answers an over-long query string itself,
+        # with 414 and CORS headers, from settings.max_request_bytes
+        "limit_request_line": 0,
         "accesslog": None,
         "timeout": max(30, int(settings.query_timeout * 4)),
     }

@@ -18,7 +18,8 @@ ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 ALLOWED_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since, Range"
 EXPOSED_HEADERS = (
     "Link, ETag, Last-Modified, Content-Location, Content-Language, Content-Disposition, Vary, "
-    "Retry-After, X-Coopld-Truncated, X-Coopld-Row-Limit, X-Coopld-Timeout"
+    "Retry-After, Content-Profile, Content-Range, Accept-Ranges, Repr-Digest, "
+    "X-Coopld-Truncated, X-Coopld-Row-Limit, X-Coopld-Timeout"
 )
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",

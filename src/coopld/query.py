@@ -1,0 +1,373 @@
+"""The SPARQL query engine: evaluate a query on the dataset in a killable worker process,
+serialize the answer natively with pyoxigraph, and cap it at ``max_rows``.
+
+The dataset seen by a query: the four named graphs (data, vocabulary, shapes, metadata), and
+a default graph that is their union, unless the query (FROM / FROM NAMED) or the protocol
+(``default-graph-uri`` / ``named-graph-uri``, which win over the query's) names graphs. A
+graph name that is not in the store is an empty graph. Nothing is ever fetched: FROM selects
+graphs of the store, and SERVICE is refused before evaluation unless the operator allows the
+endpoint (see :mod:`coopld.sparql_text`), with a kernel filter behind that (:mod:`coopld.workers`).
+
+The row cap: the answer is first written in a line-based format (TSV for solutions,
+N-Triples for graphs: one row or triple per line) through a writer that stops pyoxigraph
+after ``max_rows`` + 1 rows, so a huge answer is never produced; when that one extra row
+exists the answer is cut and flagged ``truncated``. The kept lines are then re-serialized
+natively in the requested format. IRIs under the canonical base are rewritten to the
+client's public base on those lines, where every term is a separate field (the text of a
+literal is never touched).
+
+Allowed SERVICE calls are made by pyoxigraph's own HTTP client, within the same deadline.
+
+The dataset never changes while it is served, so each web process keeps recent answers
+(``CACHE_BYTES``) and answers a repeated query without evaluating it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import partial
+from typing import IO, Literal, cast
+
+import pyoxigraph as ox
+
+from .config import Settings
+from .errors import BadRequestError, CoopldError
+from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, by_name
+from .store import Dataset
+from .workers import WorkerBusyError, WorkerCrashedError, WorkerPool, WorkerTimeoutError
+
+__all__ = [
+    "QueryEngine",
+    "QueryFailedError",
+    "QueryLimitError",
+    "QueryResult",
+    "QuerySpec",
+    "QueryTimeoutError",
+    "evaluate",
+]
+
+Kind = Literal["solutions", "boolean", "graph"]
+
+#: bytes of answers each web process keeps to answer a repeated query without evaluating it
+CACHE_BYTES = 32 * 1024 * 1024
+CACHE_ENTRY_BYTES = 2 * 1024 * 1024
+
+
+class QueryTimeoutError(CoopldError):
+    """The deadline passed (503, with Retry-After)."""
+
+    status = 503
+
+
+class QueryLimitError(CoopldError):
+    """Evaluation hit a resource limit other than time: memory or stack (503)."""
+
+    status = 503
+
+
+class QueryFailedError(CoopldError):
+    """Evaluation failed for a reason that is not the query text (a remote SERVICE, I/O)."""
+
+    status = 502
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """Everything that determines an answer; also the key of the answer cache."""
+
+    text: str  # with canonical-base IRIs
+    format: str  # a short name from the formats table (results or graph family)
+    base_iri: str  # against which relative IRIs resolve: the endpoint's canonical IRI
+    max_rows: int
+    union_default_graph: bool = True  # False when the query has its own FROM / FROM NAMED
+    default_graphs: tuple[str, ...] | None = None  # the protocol's dataset, when given
+    named_graphs: tuple[str, ...] | None = None
+    canonical_base: str = ""  # IRIs under it are shown under public_base
+    public_base: str = ""
+    prefixes: tuple[tuple[str, str], ...] = ()  # for Turtle, TriG and RDF/XML answers
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    body: bytes
+    kind: Kind
+    format: str
+    rows: int  # solutions or triples sent (1 for ASK)
+    truncated: bool
+    seconds: float = field(default=0.0, compare=False)  # evaluation + serialization
+
+
+# -- evaluation (runs in a worker process) ---------------------------------------------------
+class _Enough(Exception):
+    """Raised from the writer to stop pyoxigraph once the cap is exceeded."""
+
+
+class _LineCappedWriter:
+    """A binary writer that raises :class:`_Enough` once more than ``limit`` lines came in."""
+
+    __slots__ = ("chunks", "limit", "lines")
+
+    def __init__(self, limit: int) -> None:
+        self.chunks: list[bytes] = []
+        self.lines = 0
+        self.limit = limit
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.limit:
+            raise _Enough
+        return len(chunk)
+
+    def flush(self) -> None:
+        return None
+
+    def head(self) -> tuple[bytes, bool]:
+        """The first ``limit`` lines, and whether anything was cut."""
+        data = b"".join(self.chunks)
+        if self.lines <= self.limit:
+            return data, False
+        end = -1
+        for _ in range(self.limit):
+            end = data.index(b"\n", end + 1)
+        return data[: end + 1], True
+
+
+def _results_format(name: str) -> ox.QueryResultsFormat:
+    fmt = by_name(name, RESULT_FORMATS)
+    assert fmt is not None, name
+    found = ox.QueryResultsFormat.from_media_type(fmt.media_type)
+    assert found is not None, name
+    return found
+
+
+def _rdf_format(name: str) -> ox.RdfFormat:
+    fmt = by_name(name, GRAPH_FORMATS + DATASET_FORMATS)
+    assert fmt is not None, name
+    found = ox.RdfFormat.from_media_type(fmt.media_type)
+    assert found is not None, name
+    return found
+
+
+def _swap(text: bytes, canonical: bytes, public: bytes) -> bytes:
+    """Every IRI under ``canonical`` in ``text`` (known to hold no literal) under ``public``."""
+    return text.replace(b"<" + canonical + b"/", b"<" + public + b"/").replace(
+        b"<" + canonical + b">", b"<" + public + b">"
+    )
+
+
+def _swap_datatype(literal: bytes, canonical: bytes, public: bytes) -> bytes:
+    """A literal's datatype IRI (the lexical form is data: never rewritten)."""
+    at = literal.rfind(b'"^^<')
+    if at < 0 or b'"' in literal[at + 1 :] or not literal.rstrip(b" .").endswith(b">"):
+        return literal
+    return literal[: at + 3] + _swap(literal[at + 3 :], canonical, public)
+
+
+def _map_tsv(data: bytes, canonical: bytes, public: bytes) -> bytes:
+    """TSV: every term starts a line or follows a tab, and literals escape both (SPARQL TSV)."""
+    if b"<<" in data or b'"^^<' + canonical in data:  # triple terms, local datatypes: slowly
+        lines = data.split(b"\n")
+        fields = (line.split(b"\t") for line in lines)
+        return b"\n".join(
+            b"\t".join(
+                _swap_datatype(f, canonical, public)
+                if f.startswith(b'"')
+                else _swap(f, canonical, public)
+                for f in row
+            )
+            for row in fields
+        )
+    data = b"\n" + data
+    for separator in (b"\n", b"\t"):
+        for end in (b"/", b">"):
+            data = data.replace(separator + b"<" + canonical + end, separator + b"<" + public + end)
+    return data[1:]
+
+
+def _map_ntriples(data: bytes, canonical: bytes, public: bytes) -> bytes:
+    """N-Triples: a line's only literal is its object, and it starts at the first quote."""
+    marker = b"<" + canonical
+    out = []
+    for line in data.split(b"\n"):
+        if marker in line:
+            quote = line.find(b'"')
+            if quote < 0:
+                line = _swap(line, canonical, public)
+            else:
+                head, literal = line[:quote], line[quote:]
+                line = _swap(head, canonical, public) + _swap_datatype(literal, canonical, public)
+        out.append(line)
+    return b"\n".join(out)
+
+
+def _map_lines(data: bytes, spec: QuerySpec, *, ntriples: bool) -> bytes:
+    if spec.canonical_base == spec.public_base or not spec.public_base:
+        return data
+    canonical, public = spec.canonical_base.encode(), spec.public_base.encode()
+    if b"<" + canonical not in data:
+        return data
+    if ntriples:
+        return _map_ntriples(data, canonical, public)
+    return _map_tsv(data, canonical, public)
+
+
+def _solutions(results: ox.QuerySolutions, spec: QuerySpec) -> tuple[bytes, int, bool]:
+    writer = _LineCappedWriter(spec.max_rows + 1)  # the header line, then rows
+    with contextlib.suppress(_Enough):
+        results.serialize(cast(IO[bytes], writer), ox.QueryResultsFormat.TSV)
+    tsv, truncated = writer.head()
+    tsv = _map_lines(tsv, spec, ntriples=False)
+    rows = max(tsv.count(b"\n") - 1, 0)
+    target = _results_format(spec.format)
+    if target == ox.QueryResultsFormat.TSV:
+        return tsv, rows, truncated
+    body = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV).serialize(format=target)
+    assert body is not None
+    return body, rows, truncated
+
+
+def _triples(results: ox.QueryTriples, spec: QuerySpec) -> tuple[bytes, int, bool]:
+    writer = _LineCappedWriter(spec.max_rows)
+    with contextlib.suppress(_Enough):
+        results.serialize(cast(IO[bytes], writer), ox.RdfFormat.N_TRIPLES)
+    nt, truncated = writer.head()
+    nt = _map_lines(nt, spec, ntriples=True)
+    rows = nt.count(b"\n")
+    target = _rdf_format(spec.format)
+    if target == ox.RdfFormat.N_TRIPLES:
+        return nt, rows, truncated
+    prefixed = target in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML)
+    prefixes = dict(spec.prefixes) if prefixed and spec.prefixes else None
+    body = ox.serialize(ox.parse(nt, ox.RdfFormat.N_TRIPLES), format=target, prefixes=prefixes)
+    assert body is not None
+    return body, rows, truncated
+
+
+def evaluate(store: ox.Store, spec: QuerySpec) -> QueryResult:
+    """Evaluate and serialize; the function each worker process runs."""
+    started = time.perf_counter()
+    options: dict[str, object] = {}
+    if spec.default_graphs is not None or spec.named_graphs is not None:
+        options["default_graph"] = [ox.NamedNode(iri) for iri in spec.default_graphs or ()]
+        options["named_graphs"] = [ox.NamedNode(iri) for iri in spec.named_graphs or ()]
+    elif spec.union_default_graph:
+        options["use_default_graph_as_union"] = True
+    kind: Kind
+    try:
+        results = store.query(spec.text, base_iri=spec.base_iri, **options)  # type: ignore[arg-type]
+        if isinstance(results, ox.QueryBoolean):
+            body = results.serialize(format=_results_format(spec.format))
+            assert body is not None
+            kind, rows, truncated = "boolean", 1, False
+        elif isinstance(results, ox.QuerySolutions):
+            kind, (body, rows, truncated) = "solutions", _solutions(results, spec)
+        else:
+            kind, (body, rows, truncated) = "graph", _triples(results, spec)
+    except SyntaxError as exc:
+        raise BadRequestError(f"SPARQL syntax error: {exc}") from None
+    except OSError as exc:  # evaluation errors pyoxigraph raises as I/O: a SERVICE that failed
+        raise QueryFailedError(f"the query could not be evaluated: {exc}") from None
+    return QueryResult(body, kind, spec.format, rows, truncated, time.perf_counter() - started)
+
+
+# -- the engine (runs in the web process) -----------------------------------------------------
+class _AnswerCache:
+    """A small LRU of answers by spec: the dataset never changes while it is served."""
+
+    def __init__(self, budget: int, entry_limit: int) -> None:
+        self.budget, self.entry_limit, self.used = budget, entry_limit, 0
+        self._entries: OrderedDict[QuerySpec, QueryResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, spec: QuerySpec) -> QueryResult | None:
+        with self._lock:
+            result = self._entries.get(spec)
+            if result is not None:
+                self._entries.move_to_end(spec)
+            return result
+
+    def put(self, spec: QuerySpec, result: QueryResult) -> None:
+        size = len(result.body) + len(spec.text)
+        if size > self.entry_limit:
+            return
+        with self._lock:
+            if spec in self._entries:
+                return
+            self._entries[spec] = result
+            self.used += size
+            while self.used > self.budget:
+                old_spec, old = self._entries.popitem(last=False)
+                self.used -= len(old.body) + len(old_spec.text)
+
+
+class QueryEngine:
+    """Evaluates :class:`QuerySpec` values with a deadline; one per web process."""
+
+    def __init__(self, dataset: Dataset, settings: Settings, warm_token: str | None = None) -> None:
+        self.dataset = dataset
+        self.settings = settings
+        self.pool = WorkerPool(
+            partial(evaluate, dataset.store),
+            settings.query_workers,
+            isolate_network=not settings.allowed_services,
+            warm_token=warm_token,
+        )
+        self.cache = _AnswerCache(CACHE_BYTES, CACHE_ENTRY_BYTES)
+        self._sizes: dict[str, int] | None = None
+        self.pid = os.getpid()  # an engine serves the process that made it
+
+    def run(self, spec: QuerySpec, timeout: float) -> QueryResult:
+        """The answer, from the cache or a worker; raises a :class:`CoopldError` otherwise."""
+        cached = self.cache.get(spec)
+        if cached is not None:
+            return cached
+        try:
+            result: QueryResult = self.pool.call(spec, time.monotonic() + timeout)
+        except WorkerTimeoutError:
+            raise QueryTimeoutError(
+                f"the query did not finish within {timeout:g} s, the time limit of this endpoint",
+                hint="make it more selective (a LIMIT does not help an ORDER BY or GROUP BY "
+                "over many rows), or ask for a smaller `timeout` only to fail faster",
+            ) from None
+        except WorkerBusyError:
+            raise QueryTimeoutError(
+                f"every query worker stayed busy for {timeout:g} s", hint="try again shortly"
+            ) from None
+        except WorkerCrashedError as exc:
+            raise QueryLimitError(_crash_message(exc.signal_number)) from None
+        self.cache.put(spec, result)
+        return result
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Triples per named graph (IRIs as stored), counted once per process."""
+        if self._sizes is None:
+            query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+            sizes: dict[str, int] = {}
+            for solution in self.dataset.store.query(query):  # type: ignore[union-attr]
+                graph, count = solution["g"], solution["n"]
+                assert isinstance(graph, ox.NamedNode) and isinstance(count, ox.Literal)
+                sizes[graph.value] = int(count.value)
+            self._sizes = sizes
+        return self._sizes
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _crash_message(signal_number: int | None) -> str:
+    if signal_number == signal.SIGSEGV:
+        return (
+            "the query engine ran out of stack on this query: it is nested too deeply or "
+            "chains too many operators; split it up"
+        )
+    if signal_number == signal.SIGABRT:
+        return "the query needed more memory than this endpoint grants one query"
+    return "the query worker stopped while evaluating this query; it may be too expensive"
