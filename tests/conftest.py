@@ -132,29 +132,20 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.fixture()
-def live_server(built: Path) -> Iterator[Callable[..., str]]:
-    """Start `coopld serve` on a free loopback port; every server is stopped at teardown.
+class ServerPool:
+    """`coopld serve` processes on free loopback ports, all stopped by ``stop_all``."""
 
-    Call it with extra CLI options (e.g. ``live_server("--workers", "2")``); returns the URL.
-    """
-    processes: list[subprocess.Popen[bytes]] = []
+    def __init__(self, built: Path) -> None:
+        self.built = built
+        self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(*options: str, env: dict[str, str] | None = None) -> str:
+    def start(self, *options: str, env: dict[str, str] | None = None) -> str:
+        """Start one server with extra CLI options (e.g. ``"--workers", "2"``); return its URL."""
         port = free_port()
         command = [
-            sys.executable,
-            "-m",
-            "coopld",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--out",
-            str(built),
-            *options,
-        ]
+            sys.executable, "-m", "coopld", "serve",
+            "--host", "127.0.0.1", "--port", str(port), "--out", str(self.built), *options,
+        ]  # fmt: skip
         process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -162,16 +153,50 @@ def live_server(built: Path) -> Iterator[Callable[..., str]]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        processes.append(process)
+        self.processes.append(process)
         wait_for_port(port, process)
         return f"http://127.0.0.1:{port}"
 
-    yield start
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    def stop_all(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture()
+def live_server(built: Path) -> Iterator[Callable[..., str]]:
+    """Start `coopld serve` on a free loopback port; every server is stopped at teardown.
+
+    Call it with extra CLI options (e.g. ``live_server("--workers", "2")``); returns the URL.
+    """
+    pool = ServerPool(built)
+    try:
+        yield pool.start
+    finally:
+        pool.stop_all()
+
+
+@pytest.fixture(scope="module")
+def module_server(built: Path) -> Iterator[str]:
+    """One development server shared by the tests of a module (stopped at its end)."""
+    pool = ServerPool(built)
+    try:
+        yield pool.start()
+    finally:
+        pool.stop_all()
+
+
+def write_bad_period_records(folder: Path) -> Path:
+    """The tiny records with a plan whose period starts after it ends: they load, but do not
+    conform to the shapes."""
+    folder.mkdir()
+    good = 'period: {start: "2026", end: "2029"}'
+    text = (TEST_DATA / "records" / "tiny.yaml").read_text()
+    assert good in text
+    (folder / "tiny.yaml").write_text(text.replace(good, 'period: {start: "2029", end: "2026"}'))
+    return folder

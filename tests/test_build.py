@@ -17,23 +17,13 @@ from coopld.build import build_dataset
 from coopld.config import Settings
 from coopld.errors import BuildError, RecordError
 
+from .conftest import write_bad_period_records
+
 HERE = Path(__file__).parent
-TINY = HERE / "data" / "records" / "tiny.yaml"
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
-
-
-def bad_period_records(folder: Path) -> Path:
-    """Tiny records whose plan period starts after it ends: loads, but does not conform."""
-    folder.mkdir()
-    text = TINY.read_text().replace(
-        'period: {start: "2026", end: "2029"}', 'period: {start: "2029", end: "2026"}'
-    )
-    assert '2029", end: "2026' in text
-    (folder / "tiny.yaml").write_text(text)
-    return folder
 
 
 def test_build_writes_every_format_and_a_manifest(built: Path) -> None:
@@ -84,7 +74,7 @@ def test_a_nonconforming_build_leaves_the_previous_output_untouched(
     out = tmp_path / "dist"
     shutil.copytree(built, out)
     before = fingerprint(out)
-    bad = settings.replace(data_dir=bad_period_records(tmp_path / "records"), out=out)
+    bad = settings.replace(data_dir=write_bad_period_records(tmp_path / "records"), out=out)
     result, manifest = build_dataset(bad)
     assert manifest is None
     assert not result.outcome.conforms

@@ -10,8 +10,9 @@ from click.testing import CliRunner
 from coopld.cli import main
 from coopld.config import Settings
 
+from .conftest import write_bad_period_records
+
 HERE = Path(__file__).parent
-TINY = HERE / "data" / "records" / "tiny.yaml"
 
 
 def invoke(runner: CliRunner, settings: Settings, *args: str, data: Path | None = None):  # type: ignore[no-untyped-def]
@@ -43,12 +44,7 @@ def test_build_exits_0_and_says_where(
 def test_nonconforming_data_exits_1_with_the_record_origin(
     runner: CliRunner, settings: Settings, tmp_path: Path
 ) -> None:
-    records = tmp_path / "records"
-    records.mkdir()
-    text = TINY.read_text().replace(
-        'period: {start: "2026", end: "2029"}', 'period: {start: "2029", end: "2026"}'
-    )
-    (records / "tiny.yaml").write_text(text)
+    records = write_bad_period_records(tmp_path / "records")
     report = tmp_path / "report.ttl"
     result = invoke(
         runner,
@@ -72,12 +68,7 @@ def test_nonconforming_data_exits_1_with_the_record_origin(
 def test_validate_exits_1_on_nonconforming_data(
     runner: CliRunner, settings: Settings, tmp_path: Path
 ) -> None:
-    records = tmp_path / "records"
-    records.mkdir()
-    text = TINY.read_text().replace(
-        'period: {start: "2026", end: "2029"}', 'period: {start: "2029", end: "2026"}'
-    )
-    (records / "tiny.yaml").write_text(text)
+    records = write_bad_period_records(tmp_path / "records")
     assert invoke(runner, settings, "validate", data=records).exit_code == 1
 
 

@@ -97,37 +97,8 @@ def public(iri: str, expected: dict[str, Any], url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(built: Path) -> Iterator[str]:
-    """One development server for the client tests of this module (stopped at the end)."""
-    import subprocess
-    import sys
-
-    from .conftest import ROOT, free_port, wait_for_port
-
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "coopld",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--out",
-            str(built),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def server(module_server: str) -> str:
+    return module_server
 
 
 # -- SPARQLWrapper -------------------------------------------------------------------------------------------------------
