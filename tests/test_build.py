@@ -19,8 +19,6 @@ from coopld.errors import BuildError, RecordError
 
 from .conftest import write_bad_period_records
 
-HERE = Path(__file__).parent
-
 
 def fingerprint(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
