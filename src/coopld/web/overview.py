@@ -168,7 +168,9 @@ class Overview:
             checksum = graph.value(node, SPDX.checksum)
             value = graph.value(checksum, SPDX.checksumValue)
             name = str(url).rsplit("/", 1)[1]
-            entry = self.manifest["files"][name]
+            entry = self.manifest["files"].get(name)
+            if entry is None:  # a build folder assembled by hand may lack a dump
+                continue
             rows.append(
                 {
                     "name": name,
