@@ -6,7 +6,6 @@ record schema of docs/model.md and reports every problem of a run at once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,183 +15,18 @@ import yaml
 
 from .errors import RecordError, RecordIssue
 from .namespaces import CORPORATE_BODY_CODES, COUNTRY_CODES, KEY_PATTERN
+from .schema import (
+    COMMON,
+    DATE_PATTERN,
+    DURATION_PATTERN,
+    LANG_PATTERN,
+    TYPES,
+    URL_PATTERN,
+    FieldSpec,
+    field_spec,
+)
 
 __all__ = ["TYPES", "FieldSpec", "Record", "load_records", "parse_records"]
-
-DATE_PATTERN = re.compile(r"^\d{4}(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
-DURATION_PATTERN = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+D)?$")
-LANG_PATTERN = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
-URL_PATTERN = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
-
-ACTOR_KINDS = ("organisation", "country", "region", "person")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """What one record field holds: its shape, the kinds a reference may point at."""
-
-    shape: str
-    targets: tuple[str, ...] = ()
-    required: bool = False
-
-    def describe(self) -> str:
-        if self.shape in ("ref", "refs"):
-            what = " or ".join(self.targets)
-            return f"the key of a {what} record" + (
-                " (or a list of them)" if self.shape == "refs" else ""
-            )
-        return {
-            "langmap": "a language map like {en: 'text'}",
-            "langlist": "a language map like {en: 'text'} or {en: ['a', 'b']}",
-            "date": "a quoted date: 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD'",
-            "int": "a whole number",
-            "posint": "a positive whole number",
-            "str": "a string",
-            "url": "an absolute http(s) URL",
-            "urls": "a list of absolute http(s) URLs",
-            "duration": "an ISO 8601 duration like 'P3Y'",
-            "corporate-body": "one of " + ", ".join(sorted(CORPORATE_BODY_CODES)),
-            "country-code": "one of " + ", ".join(sorted(COUNTRY_CODES)),
-            "sources": "a list of {document, locator, quote}",
-            "signatures": "a list of {person, post}",
-            "period": "{start: date, end: date}",
-            "lang": "a BCP 47 language tag like 'en'",
-        }[self.shape]
-
-
-def _f(shape: str, *targets: str, required: bool = False) -> FieldSpec:
-    return FieldSpec(shape, targets, required)
-
-
-COMMON: dict[str, FieldSpec] = {
-    "key": _f("str", required=True),
-    "type": _f("str", required=True),
-    "label": _f("langmap", required=True),
-    "altLabel": _f("langlist"),
-    "description": _f("langmap"),
-    "sources": _f("sources", required=True),
-    "seeAlso": _f("urls"),
-    "homepage": _f("url"),
-}
-
-AGREEMENT: dict[str, FieldSpec] = {
-    "parties": _f("refs", *ACTOR_KINDS),
-    "coordinators": _f("refs", "organisation"),
-    "signatures": _f("signatures"),
-    "signed": _f("date"),
-    "signedAt": _f("ref", "place"),
-    "period": _f("period"),
-    "created": _f("date"),
-    "documentedIn": _f("refs", "document"),
-    "renews": _f("refs", "agreement"),
-    "buildsOn": _f("refs", "agreement"),
-    "inLineWith": _f("refs", "agreement"),
-    "implements": _f("refs", "agreement"),
-    "partOf": _f("refs", "agreement"),
-    "priorityAreaScheme": _f("ref", "scheme"),
-    "themes": _f("refs", "concept", "priority-area"),
-    "formsOfCooperation": _f("refs", "concept"),
-    "objectives": _f("refs", "objective"),
-    "fundedUnder": _f("refs", "instrument"),
-    "fundingNote": _f("langmap"),
-    "coordinationNote": _f("langmap"),
-    "monitoringNote": _f("langmap"),
-    "schedule": _f("langmap"),
-    "duration": _f("duration"),
-    "outputs": _f("refs", "document"),
-    "memberCount": _f("int"),
-    "spatial": _f("refs", "country", "region"),
-}
-
-ACTION: dict[str, FieldSpec] = {
-    "agreement": _f("ref", "agreement", required=True),
-    "number": _f("posint"),
-    "contributesTo": _f("refs", "priority-area"),
-    "focus": _f("refs", "priority-area"),
-    "involves": _f("refs", *ACTOR_KINDS),
-    "leads": _f("refs", *ACTOR_KINDS),
-    "relatedTo": _f("refs", "agreement", "instrument", "organisation"),
-    "fundedUnder": _f("refs", "instrument"),
-    "fundingNote": _f("langmap"),
-}
-
-ACTOR: dict[str, FieldSpec] = {
-    "unitOf": _f("ref", "organisation"),
-    "subOrganisationOf": _f("ref", "organisation"),
-    "memberOf": _f("refs", "organisation"),
-    "authorityCode": _f("corporate-body"),
-    "countryCode": _f("country-code"),
-    "created": _f("date"),
-    "memberCount": _f("int"),
-    "basedIn": _f("ref", "place", "country", "region"),
-}
-
-DOCUMENT: dict[str, FieldSpec] = {
-    "file": _f("str"),
-    "url": _f("url"),
-    "publisher": _f("ref", "organisation"),
-    "issued": _f("date"),
-    "license": _f("url"),
-    "doi": _f("str"),
-    "isbn": _f("str"),
-    "catalogueNumber": _f("str"),
-    "identifier": _f("str"),
-    "citation": _f("str"),
-    "language": _f("lang"),
-}
-
-_AGREEMENT_TYPES = (
-    "JointActionPlan",
-    "CooperationProtocol",
-    "Roadmap",
-    "CooperationFramework",
-    "WorkingArrangement",
-    "Programme",
-    "Partnership",
-    "CollaborativeProject",
-)
-_ORGANISATION_TYPES = (
-    "Institution",
-    "OrganisationalUnit",
-    "InternationalOrganisation",
-    "Network",
-    "Consortium",
-    "WorkingGroup",
-    "Organisation",
-)
-
-#: record type -> (kind, allowed fields besides the common ones)
-TYPES: dict[str, tuple[str, dict[str, FieldSpec]]] = {
-    **{t: ("agreement", AGREEMENT) for t in _AGREEMENT_TYPES},
-    "Action": ("action", ACTION),
-    **{t: ("organisation", ACTOR) for t in _ORGANISATION_TYPES},
-    "Country": ("country", ACTOR),
-    "Region": ("region", ACTOR),
-    "Person": ("person", ACTOR),
-    "Post": ("post", {"postIn": _f("ref", "organisation"), "heldBy": _f("ref", "person")}),
-    "Place": ("place", {"country": _f("ref", "country")}),
-    "PriorityAreaScheme": ("scheme", {"schemeOf": _f("ref", "agreement")}),
-    "ConceptScheme": ("scheme", {"schemeOf": _f("ref", "agreement")}),
-    "PriorityArea": (
-        "priority-area",
-        {"scheme": _f("ref", "scheme", required=True), "number": _f("posint", required=True)},
-    ),
-    "Concept": ("concept", {"scheme": _f("ref", "scheme", required=True), "number": _f("posint")}),
-    "Objective": (
-        "objective",
-        {"of": _f("ref", "agreement", "organisation", required=True), "number": _f("posint")},
-    ),
-    "FundingInstrument": (
-        "instrument",
-        {
-            "managedBy": _f("refs", "organisation"),
-            "partOf": _f("ref", "instrument", "agreement"),
-            "period": _f("period"),
-        },
-    ),
-    "SourceDocument": ("document", {**DOCUMENT, "file": _f("str", required=True)}),
-    "Publication": ("document", DOCUMENT),
-}
 
 
 class _Mapping(dict[str, Any]):
@@ -310,7 +144,7 @@ class _Checker:
             return self._bad(name, spec, f"{value!r} is not an absolute http(s) URL")
         if shape == "urls":
             values = value if isinstance(value, list) else [value]
-            urls = [self.check(name, _f("url"), v) for v in values]
+            urls = [self.check(name, field_spec("url"), v) for v in values]
             return urls if all(urls) else None
         if shape == "duration":
             if isinstance(value, str) and DURATION_PATTERN.match(value):
@@ -333,8 +167,8 @@ class _Checker:
                 spec,
                 value,
                 {
-                    "person": _f("ref", "person", required=True),
-                    "post": _f("ref", "post", required=True),
+                    "person": field_spec("ref", "person", required=True),
+                    "post": field_spec("ref", "post", required=True),
                 },
             )
         if shape == "period":
@@ -342,7 +176,7 @@ class _Checker:
                 name,
                 spec,
                 [value] if isinstance(value, dict) else value,
-                {"start": _f("date"), "end": _f("date")},
+                {"start": field_spec("date"), "end": field_spec("date")},
             )
             if period is None:
                 return None
@@ -400,9 +234,9 @@ class _Checker:
 
     def _sources(self, name: str, spec: FieldSpec, value: Any) -> Any:
         parts = {
-            "document": _f("ref", "document", required=True),
-            "locator": _f("str", required=True),
-            "quote": _f("str"),
+            "document": field_spec("ref", "document", required=True),
+            "locator": field_spec("str", required=True),
+            "quote": field_spec("str"),
         }
         items = self._nested(name, spec, value, parts)
         if items is not None and not items:
