@@ -23,6 +23,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from coopld.schema import ORGANISATION_TYPES
+
 __all__ = ["DEFAULT_BASE", "Synthetic", "generate", "lang", "plain", "typed"]
 
 DEFAULT_BASE = "http://127.0.0.1:5000"
@@ -48,15 +50,6 @@ AGREEMENT_TYPES = (
     ("Programme", "Programme"),
     ("Partnership", "Partnership"),
     ("CollaborativeProject", "Collaborative Project"),
-)
-ORGANISATION_TYPES = (
-    "Institution",
-    "OrganisationalUnit",
-    "InternationalOrganisation",
-    "Network",
-    "Consortium",
-    "WorkingGroup",
-    "Organisation",
 )
 COUNTRY_CODES = (
     "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN",

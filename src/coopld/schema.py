@@ -16,6 +16,7 @@ __all__ = [
     "DATE_PATTERN",
     "DURATION_PATTERN",
     "LANG_PATTERN",
+    "ORGANISATION_TYPES",
     "TYPES",
     "URL_PATTERN",
     "FieldSpec",
@@ -154,7 +155,7 @@ _AGREEMENT_TYPES = (
     "Partnership",
     "CollaborativeProject",
 )
-_ORGANISATION_TYPES = (
+ORGANISATION_TYPES = (
     "Institution",
     "OrganisationalUnit",
     "InternationalOrganisation",
@@ -168,7 +169,7 @@ _ORGANISATION_TYPES = (
 TYPES: dict[str, tuple[str, dict[str, FieldSpec]]] = {
     **{t: ("agreement", AGREEMENT) for t in _AGREEMENT_TYPES},
     "Action": ("action", ACTION),
-    **{t: ("organisation", ACTOR) for t in _ORGANISATION_TYPES},
+    **{t: ("organisation", ACTOR) for t in ORGANISATION_TYPES},
     "Country": ("country", ACTOR),
     "Region": ("region", ACTOR),
     "Person": ("person", ACTOR),
