@@ -264,19 +264,23 @@ class _Describer:
             self.text(node, DCTERMS.title, f"{title} dump")
             self.text(node, DCTERMS.description, what)
             self.typed(node, DCAT.mediaType, _iana(media), DCTERMS.MediaType)
-            self.typed(
-                node,
-                DCTERMS.format,
-                URIRef(f"{AUTHORITY}file-type/{DUMP_FILE_TYPES[code]}"),
-                DCTERMS.MediaTypeOrExtent,
-            )
-            self.typed(node, DCTERMS.license, self.license, DCTERMS.LicenseDocument)
+            self.format_and_license(node, code)
             self.add(node, DCTERMS.issued, self.issued)
             self.add(node, DCTERMS.modified, self.built)
             entry = self.manifest["files"].get(name)
             if entry is not None:  # not yet for the TriG/N-Quads dumps: see the module doc
                 add_file_facts(self.graph, self.at, name, entry["bytes"], entry["sha256"])
         self.sparql_distribution(d)
+
+    def format_and_license(self, node: URIRef, code: str) -> None:
+        """A distribution's EU file-type and its licence, both typed for the range shapes."""
+        self.typed(
+            node,
+            DCTERMS.format,
+            URIRef(f"{AUTHORITY}file-type/{DUMP_FILE_TYPES[code]}"),
+            DCTERMS.MediaTypeOrExtent,
+        )
+        self.typed(node, DCTERMS.license, self.license, DCTERMS.LicenseDocument)
 
     def sparql_distribution(self, d: URIRef) -> None:
         node = self.at.part("sparql")
@@ -286,13 +290,7 @@ class _Describer:
         self.text(node, DCTERMS.description, "Query the data with SPARQL 1.1 (read-only).")
         self.add(node, DCAT.accessURL, self.at.sparql)
         self.add(node, DCAT.accessService, self.at.service)
-        self.typed(
-            node,
-            DCTERMS.format,
-            URIRef(f"{AUTHORITY}file-type/{DUMP_FILE_TYPES['sparql']}"),
-            DCTERMS.MediaTypeOrExtent,
-        )
-        self.typed(node, DCTERMS.license, self.license, DCTERMS.LicenseDocument)
+        self.format_and_license(node, "sparql")
         self.add(node, DCTERMS.modified, self.built)
 
     def service(self) -> None:
