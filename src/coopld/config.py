@@ -52,6 +52,9 @@ class Settings:
     max_request_bytes: int = 262144
     #: SPARQL worker processes that evaluate queries (each killable at the deadline)
     query_workers: int = 2
+    #: queries whose work provably stays under this many join steps are answered without a
+    #: worker (src/coopld/bounded.py); 0 = every query goes to a worker
+    inline_query_budget: int = 20000
     #: SERVICE endpoints a query may call; empty = none (no outbound fetches at all)
     allowed_services: tuple[str, ...] = ()
     #: DCAT-AP catalogue metadata (docs/dcat-ap.md). The publisher: its name, and its IRI

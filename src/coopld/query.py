@@ -18,6 +18,10 @@ literal is never touched).
 
 Allowed SERVICE calls are made by pyoxigraph's own HTTP client, within the same deadline.
 
+A query whose work has a small proven upper bound (:mod:`coopld.bounded`: triple patterns
+and UNION, their matches counted on the store) cannot outlive any deadline; it is evaluated
+in the web process, saving the round trip to a worker, which costs more than such a lookup.
+
 The dataset never changes while it is served, so each web process keeps recent answers
 (``CACHE_BYTES``) and answers a repeated query without evaluating it again.
 """
@@ -36,6 +40,7 @@ from typing import IO, Literal, cast
 
 import pyoxigraph as ox
 
+from .bounded import BoundedQueries
 from .config import Settings
 from .errors import BadRequestError, CoopldError
 from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, by_name
@@ -321,6 +326,8 @@ class QueryEngine:
             warm_token=warm_token,
         )
         self.cache = _AnswerCache(CACHE_BYTES, CACHE_ENTRY_BYTES)
+        self.bounded = BoundedQueries(dataset.store, settings.inline_query_budget)
+        self.inline = 0  # queries answered in this process (statistics, for tests)
         self._sizes: dict[str, int] | None = None
         self.pid = os.getpid()  # an engine serves the process that made it
 
@@ -329,8 +336,14 @@ class QueryEngine:
         cached = self.cache.get(spec)
         if cached is not None:
             return cached
+        result: QueryResult
+        if self._bounded(spec):
+            result = evaluate(self.dataset.store, spec)
+            self.inline += 1
+            self.cache.put(spec, result)
+            return result
         try:
-            result: QueryResult = self.pool.call(spec, time.monotonic() + timeout)
+            result = self.pool.call(spec, time.monotonic() + timeout)
         except WorkerTimeoutError:
             raise QueryTimeoutError(
                 f"the query did not finish within {timeout:g} s, the time limit of this endpoint",
@@ -345,6 +358,14 @@ class QueryEngine:
             raise QueryLimitError(_crash_message(exc.signal_number)) from None
         self.cache.put(spec, result)
         return result
+
+    def _bounded(self, spec: QuerySpec) -> bool:
+        """Is the query's work small enough to skip the worker (and so the deadline)?"""
+        if spec.default_graphs is not None or spec.named_graphs is not None:
+            return False
+        if not spec.union_default_graph:
+            return False
+        return self.bounded.work(spec.text, spec.base_iri) is not None
 
     def graph_sizes(self) -> dict[str, int]:
         """Triples per named graph (IRIs as stored), counted once per process."""

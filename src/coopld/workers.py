@@ -1,7 +1,8 @@
 """Killable worker processes: run a function on a payload with a hard deadline.
 
-pyoxigraph cannot interrupt a running query, so the SPARQL endpoint never evaluates one in
-the web process. Each web process (the development server, or every gunicorn worker) forks
+pyoxigraph cannot interrupt a running query, so the SPARQL endpoint evaluates in the web
+process only queries whose work is provably small (:mod:`coopld.bounded`), and every other one
+here. Each web process (the development server, or every gunicorn worker) forks
 its own small pool lazily, on its first query, so the children inherit the loaded store
 copy-on-write; nothing is forked in gunicorn's master. A request goes over a pipe as bytes,
 the answer comes back as bytes. When the deadline passes, the child is killed (SIGKILL) and
