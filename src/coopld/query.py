@@ -44,6 +44,7 @@ from .bounded import BoundedQueries
 from .config import Settings
 from .errors import BadRequestError, CoopldError
 from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, by_name
+from .serialize import map_ntriples, swap_base, swap_datatype
 from .store import Dataset
 from .workers import WorkerBusyError, WorkerCrashedError, WorkerPool, WorkerTimeoutError
 
@@ -161,21 +162,6 @@ def _rdf_format(name: str) -> ox.RdfFormat:
     return found
 
 
-def _swap(text: bytes, canonical: bytes, public: bytes) -> bytes:
-    """Every IRI under ``canonical`` in ``text`` (known to hold no literal) under ``public``."""
-    return text.replace(b"<" + canonical + b"/", b"<" + public + b"/").replace(
-        b"<" + canonical + b">", b"<" + public + b">"
-    )
-
-
-def _swap_datatype(literal: bytes, canonical: bytes, public: bytes) -> bytes:
-    """A literal's datatype IRI (the lexical form is data: never rewritten)."""
-    at = literal.rfind(b'"^^<')
-    if at < 0 or b'"' in literal[at + 1 :] or not literal.rstrip(b" .").endswith(b">"):
-        return literal
-    return literal[: at + 3] + _swap(literal[at + 3 :], canonical, public)
-
-
 def _map_tsv(data: bytes, canonical: bytes, public: bytes) -> bytes:
     """TSV: every term starts a line or follows a tab, and literals escape both (SPARQL TSV)."""
     if b"<<" in data or b'"^^<' + canonical in data:  # triple terms, local datatypes: slowly
@@ -183,9 +169,9 @@ def _map_tsv(data: bytes, canonical: bytes, public: bytes) -> bytes:
         fields = (line.split(b"\t") for line in lines)
         return b"\n".join(
             b"\t".join(
-                _swap_datatype(f, canonical, public)
+                swap_datatype(f, canonical, public)
                 if f.startswith(b'"')
-                else _swap(f, canonical, public)
+                else swap_base(f, canonical, public)
                 for f in row
             )
             for row in fields
@@ -197,22 +183,6 @@ def _map_tsv(data: bytes, canonical: bytes, public: bytes) -> bytes:
     return data[1:]
 
 
-def _map_ntriples(data: bytes, canonical: bytes, public: bytes) -> bytes:
-    """N-Triples: a line's only literal is its object, and it starts at the first quote."""
-    marker = b"<" + canonical
-    out = []
-    for line in data.split(b"\n"):
-        if marker in line:
-            quote = line.find(b'"')
-            if quote < 0:
-                line = _swap(line, canonical, public)
-            else:
-                head, literal = line[:quote], line[quote:]
-                line = _swap(head, canonical, public) + _swap_datatype(literal, canonical, public)
-        out.append(line)
-    return b"\n".join(out)
-
-
 def _map_lines(data: bytes, spec: QuerySpec, *, ntriples: bool) -> bytes:
     if spec.canonical_base == spec.public_base or not spec.public_base:
         return data
@@ -220,7 +190,7 @@ def _map_lines(data: bytes, spec: QuerySpec, *, ntriples: bool) -> bytes:
     if b"<" + canonical not in data:
         return data
     if ntriples:
-        return _map_ntriples(data, canonical, public)
+        return map_ntriples(data, canonical, public)
     return _map_tsv(data, canonical, public)
 
 

@@ -25,7 +25,13 @@ from ..config import Settings
 from ..describe import Describer, Description
 from ..formats import HTML, Format
 from ..jsonld import Context, build_context
-from ..serialize import map_quads, map_triples, prefixes_for, quads_to_bytes, triples_to_bytes
+from ..serialize import (
+    map_quads,
+    map_triples,
+    prefixes_for,
+    public_graph_bytes,
+    quads_to_bytes,
+)
 from ..store import Dataset
 from .base import BaseMap
 from .cache import LRU
@@ -165,8 +171,8 @@ class Publisher:
         if fmt.family == "dataset":
             return quads_to_bytes(map_quads(quads or [], mapper), fmt, prefixes)
         context_ref: str | dict[str, Any] = bm.href(self.base + CONTEXT_PATH)
-        return triples_to_bytes(
-            map_triples(triples, mapper), fmt, prefixes, self.context(bm), context_ref
+        return public_graph_bytes(
+            triples, fmt, prefixes, bm.canonical, bm.public, self.context(bm), context_ref
         )
 
     def warm(self) -> None:
