@@ -153,6 +153,7 @@ def write_dataset(
     try:
         staging.mkdir()
         manifest = _write_files(result, staging, iris, metadata, now or datetime.now(UTC))
+        _write_documents(staging)
         _swap(staging, out.resolve())
     except OSError as exc:
         raise BuildError(f"cannot write the dataset to {out}: {exc}") from exc
@@ -210,6 +211,14 @@ def _write_files(
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     result.files = files
     return manifest
+
+
+def _write_documents(folder: Path) -> None:
+    """Every resource's document, rendered once from the files just written (docstore.py)."""
+    from .docstore import write_documents  # the store module reads this one's names
+    from .store import open_dataset
+
+    write_documents(open_dataset(folder), folder)
 
 
 def _swap(staging: Path, out: Path) -> None:

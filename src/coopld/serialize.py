@@ -24,6 +24,7 @@ __all__ = [
     "prefixes_for",
     "public_graph_bytes",
     "quads_to_bytes",
+    "rebase_turtle",
     "swap_base",
     "swap_datatype",
     "triples_to_bytes",
@@ -91,6 +92,20 @@ def swap_datatype(literal: bytes, canonical: bytes, public: bytes) -> bytes:
     return literal[: at + 3] + swap_base(literal[at + 3 :], canonical, public)
 
 
+_LITERAL_WITH: dict[bytes, re.Pattern[bytes]] = {}
+
+
+def _literal_with(canonical: bytes) -> re.Pattern[bytes]:
+    """Finds ``<canonical`` after an opening double quote on the same line (a literal that
+    may hold it; also a datatype IRI after a closing quote: a false alarm, never a miss)."""
+    found = _LITERAL_WITH.get(canonical)
+    if found is None:
+        found = re.compile(rb'"(?:[^"\\\n]|\\.)*<' + re.escape(canonical))
+        if len(_LITERAL_WITH) < 64:
+            _LITERAL_WITH[canonical] = found
+    return found
+
+
 def map_ntriples(data: bytes, canonical: bytes, public: bytes) -> bytes:
     """N-Triples: a line's only literal is its object, and it starts at the first quote.
 
@@ -98,11 +113,11 @@ def map_ntriples(data: bytes, canonical: bytes, public: bytes) -> bytes:
     stop at a datatype IRI, which only sends the text the slow way), every occurrence is an
     IRI and one replacement over the whole text does it.
     """
-    marker = b"<" + canonical
-    if marker not in data:
+    if b"<" + canonical not in data:
         return data
-    if re.search(rb'"(?:[^"\\\n]|\\.)*' + re.escape(marker), data) is None:
+    if _literal_with(canonical).search(data) is None:
         return swap_base(data, canonical, public)
+    marker = b"<" + canonical
     out = []
     for line in data.split(b"\n"):
         if marker in line:
@@ -116,6 +131,22 @@ def map_ntriples(data: bytes, canonical: bytes, public: bytes) -> bytes:
                 )
         out.append(line)
     return b"\n".join(out)
+
+
+def rebase_turtle(data: bytes, canonical: str, public: str) -> bytes | None:
+    """Turtle written by pyoxigraph with every IRI under ``canonical`` moved under ``public``,
+    or None when a literal may hold ``<canonical`` (then parse it and write it again).
+
+    pyoxigraph writes every literal on one line between double quotes, with quotes and line
+    breaks escaped; outside literals, ``<canonical`` only starts an IRI (in ``@prefix``
+    lines too), so one replacement over the text is exact.
+    """
+    if canonical == public:
+        return data
+    old, new = canonical.encode(), public.encode()
+    if _literal_with(old).search(data) is not None:
+        return None
+    return swap_base(data, old, new)
 
 
 def public_graph_bytes(
@@ -174,7 +205,7 @@ def quads_to_bytes(quads: Sequence[ox.Quad], fmt: Format, prefixes: dict[str, st
 
 
 def _drop_unused_prefixes(text: bytes) -> bytes:
-    """Keep only the ``@prefix`` lines whose name the document uses: a readable header.
+    """Keep only the ``@prefix`` lines whose name the document uses, sorted: a readable header.
 
     A prefix is used only as ``name:``; a line is dropped only when that text is nowhere
     in the body, so a kept line may be unused, a dropped one never is.
@@ -184,5 +215,7 @@ def _drop_unused_prefixes(text: bytes) -> bytes:
     while count < len(lines) and lines[count].startswith(b"@prefix "):
         count += 1
     body = b"\n".join(lines[count:])
-    kept = [line for line in lines[:count] if line.split(b" ", 2)[1] in body]
+    # by name: pyoxigraph's own order depends on the namespaces, so it would change with
+    # the base the document is written for
+    kept = sorted(line for line in lines[:count] if line.split(b" ", 2)[1] in body)
     return b"\n".join([*kept, body]) if kept else body

@@ -38,8 +38,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def run_server(settings: Settings) -> None:
+    from .docstore import code_fingerprint
     from .web import create_app
-    from .web.publisher import code_fingerprint, get_publisher
+    from .web.publisher import get_publisher
 
     dataset = open_dataset(settings.out)  # loaded once, before any worker forks
     app = create_app(settings, dataset)

@@ -10,20 +10,23 @@ version), so equal tags mean equal bytes across processes, restarts and deployme
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from flask import Flask, Response, current_app
 
-from .. import __version__
 from ..config import Settings
 from ..describe import Describer, Description
-from ..formats import HTML, Format
+from ..docstore import (
+    StoredDocuments,
+    code_fingerprint,
+    dataset_fingerprint,
+    describe_document,
+    document_of,
+)
+from ..formats import HTML, TURTLE, Format
 from ..jsonld import Context, build_context
 from ..serialize import (
     map_quads,
@@ -31,6 +34,7 @@ from ..serialize import (
     prefixes_for,
     public_graph_bytes,
     quads_to_bytes,
+    rebase_turtle,
 )
 from ..store import Dataset
 from .base import BaseMap
@@ -62,6 +66,7 @@ class Publisher:
         self._contexts: LRU[str, Context] = LRU(64, 1 << 62)
         self._sorted: dict[str, list[ox.NamedNode]] = {}
         self._lock = threading.Lock()
+        self.stored = StoredDocuments.open(dataset)
 
     # -- identity --------------------------------------------------------------------------
     def etag(self, *parts: str) -> str:
@@ -70,16 +75,11 @@ class Publisher:
 
     @property
     def fingerprint(self) -> str:
-        """The dataset version and the dump's checksum: documents come in the store's
-        order, which the dump's order fixes (the version alone does not)."""
-        files = self.dataset.manifest.get("files") or {}
-        dump = files.get("coopld.nq") or {}
-        return f"{self.dataset.version}/{dump.get('sha256', '')}"
+        return dataset_fingerprint(self.dataset)
 
     def document_of(self, thing: str) -> str:
         """``{base}/id/{kind}/{key}`` -> ``{base}/doc/{kind}/{key}``."""
-        prefix = self.base + "/id/"
-        return self.base + "/doc/" + thing[len(prefix) :] if thing.startswith(prefix) else thing
+        return document_of(self.base, thing)
 
     # -- cached values ---------------------------------------------------------------------
     def representation(self, key: tuple[str, ...], build: Callable[[], bytes]) -> Representation:
@@ -122,10 +122,22 @@ class Publisher:
     def description(self, thing: str) -> Description:
         found = self.descriptions.get(thing)
         if found is None:
-            document = self.document_of(thing)
-            found = self.describer.describe(thing, document, inbound_view=document + "/inbound")
+            found = describe_document(self.describer, thing)
             self.descriptions.put(thing, found, 1)
         return found
+
+    def document_bytes(self, thing: str, fmt: Format, bm: BaseMap) -> bytes:
+        """``thing``'s document in a graph format or the named-graph view (not HTML)."""
+        stored = self.stored.turtle(thing) if self.stored is not None else None
+        if stored is None or fmt.family == "dataset":
+            description = self.description(thing)
+            return self.rdf_bytes(fmt, bm, description.triples(), description.dataset_quads())
+        if fmt is TURTLE:
+            moved = rebase_turtle(stored, bm.canonical, bm.public)
+            if moved is not None:
+                return moved
+        parsed = ox.parse(stored, format=ox.RdfFormat.TURTLE, rename_blank_nodes=False)
+        return self.rdf_bytes(fmt, bm, [quad.triple for quad in parsed])
 
     def context(self, bm: BaseMap) -> Context:
         """The JSON-LD context, with the vocabulary under the public base."""
@@ -180,18 +192,6 @@ class Publisher:
         self.describer.members("agreement")
         self.describer.languages()
         self.context(BaseMap(self.base, self.base))
-
-
-@cache
-def code_fingerprint() -> str:
-    """This package's code, templates and styles, and pyoxigraph's version, as one hash."""
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256(f"{__version__} {ox.__version__}".encode())
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".html", ".css") and path.is_file():
-            digest.update(path.relative_to(package).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 _CREATE = threading.Lock()

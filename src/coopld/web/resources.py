@@ -171,10 +171,10 @@ def document(kind: str, rest: str) -> Response:
     key = ("doc", thing_iri, fmt.name, lang, bm.public, request.script_root)
 
     def build() -> bytes:
-        description = publisher.description(thing_iri)
         if fmt is HTML:
+            description = publisher.description(thing_iri)
             return _document_html(publisher, bm, description, lang, kind, variants)
-        return publisher.rdf_bytes(fmt, bm, description.triples(), description.dataset_quads())
+        return publisher.document_bytes(thing_iri, fmt, bm)
 
     return publisher.respond(
         key, fmt, build, negotiated=explicit is None, lang=lang, headers=headers
