@@ -307,7 +307,7 @@ class QueryEngine:
         if cached is not None:
             return cached
         result: QueryResult
-        if self._bounded(spec):
+        if self.answers_inline(spec):
             result = evaluate(self.dataset.store, spec)
             self.inline += 1
             self.cache.put(spec, result)
@@ -329,7 +329,7 @@ class QueryEngine:
         self.cache.put(spec, result)
         return result
 
-    def _bounded(self, spec: QuerySpec) -> bool:
+    def answers_inline(self, spec: QuerySpec) -> bool:
         """Is the query's work small enough to skip the worker (and so the deadline)?"""
         if spec.default_graphs is not None or spec.named_graphs is not None:
             return False

@@ -72,6 +72,11 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(sparql_bp)
     app.register_blueprint(resources_bp)
+
+    from .fastpath import SparqlFastPath
+
+    # outermost: it answers ordinary lookups before Flask (and the response cache) start
+    app.wsgi_app = SparqlFastPath(app.wsgi_app, app)  # type: ignore[method-assign]
     return app
 
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 from secrets import token_hex
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.datastructures import MultiDict
 
@@ -83,16 +83,18 @@ def _name_the_warm_token(state: BlueprintSetupState) -> None:
     state.app.extensions["coopld.sparql_token"] = f"coopld-sparql-{os.getpid()}-{token_hex(6)}"
 
 
-def get_engine() -> QueryEngine:
+def get_engine(app: Flask | None = None) -> QueryEngine:
     """The query engine of this process (made on first use; its workers fork even later)."""
-    engine: QueryEngine | None = current_app.extensions.get("coopld.query_engine")
+    app = app or current_app
+    engine: QueryEngine | None = app.extensions.get("coopld.query_engine")
     if engine is None or engine.pid != os.getpid():
         with _engine_lock:
-            engine = current_app.extensions.get("coopld.query_engine")
+            engine = app.extensions.get("coopld.query_engine")
             if engine is None or engine.pid != os.getpid():
-                token = current_app.extensions.get("coopld.sparql_token")
-                engine = QueryEngine(get_dataset(), get_settings(), warm_token=token)
-                current_app.extensions["coopld.query_engine"] = engine
+                token = app.extensions.get("coopld.sparql_token")
+                dataset, settings = app.extensions["coopld.dataset"], app.config["COOPLD_SETTINGS"]
+                engine = QueryEngine(dataset, settings, warm_token=token)
+                app.extensions["coopld.query_engine"] = engine
     return engine
 
 
@@ -292,21 +294,15 @@ def _answer(protocol: ProtocolRequest, text: str, settings: Settings) -> Respons
         if analysis.form is not None:
             raise
         fmt = SRJ  # unreadable: let the engine's parser say why (400)
-    graph = analysis.form in ("CONSTRUCT", "DESCRIBE")
-    engine_format = (NTRIPLES if graph else SRJ) if fmt is HTML else fmt
-    spec = QuerySpec(
-        text=analysis.text,
-        format=engine_format.name,
-        base_iri=endpoint_iri,
-        max_rows=settings.max_rows,
-        union_default_graph=not analysis.has_dataset_clause,
-        default_graphs=_to_canonical(protocol.default_graphs, basemap),
-        named_graphs=_to_canonical(protocol.named_graphs, basemap),
-        canonical_base=basemap.canonical,
-        public_base=basemap.public,
-        prefixes=_output_prefixes(analysis, basemap) if graph else (),
+    spec = query_spec(
+        analysis,
+        fmt,
+        basemap,
+        settings,
+        _to_canonical(protocol.default_graphs, basemap),
+        _to_canonical(protocol.named_graphs, basemap),
     )
-    etag = _etag(spec, fmt)
+    etag = query_etag(spec, fmt, get_dataset().version)
     # (the WSGI environ, not request.headers: a missing header costs werkzeug an exception)
     conditional = "HTTP_IF_NONE_MATCH" in request.environ and request.method in ("GET", "HEAD")
     if conditional and request.if_none_match.contains_weak(etag):
@@ -333,6 +329,31 @@ def _answer(protocol: ProtocolRequest, text: str, settings: Settings) -> Respons
     return response
 
 
+def query_spec(
+    analysis: QueryText,
+    fmt: Format,
+    basemap: BaseMap,
+    settings: Settings,
+    default_graphs: tuple[str, ...] | None = None,
+    named_graphs: tuple[str, ...] | None = None,
+) -> QuerySpec:
+    """What the engine evaluates for a read query answered in ``fmt``."""
+    graph = analysis.form in ("CONSTRUCT", "DESCRIBE")
+    engine_format = (NTRIPLES if graph else SRJ) if fmt is HTML else fmt
+    return QuerySpec(
+        text=analysis.text,
+        format=engine_format.name,
+        base_iri=basemap.canonical + "/sparql",
+        max_rows=settings.max_rows,
+        union_default_graph=not analysis.has_dataset_clause,
+        default_graphs=default_graphs,
+        named_graphs=named_graphs,
+        canonical_base=basemap.canonical,
+        public_base=basemap.public,
+        prefixes=_output_prefixes(analysis, basemap) if graph else (),
+    )
+
+
 def _to_canonical(iris: tuple[str, ...] | None, basemap: BaseMap) -> tuple[str, ...] | None:
     return None if iris is None else tuple(basemap.to_canonical(iri) for iri in iris)
 
@@ -344,24 +365,30 @@ def _output_prefixes(analysis: QueryText, basemap: BaseMap) -> tuple[tuple[str, 
     return tuple(prefixes.items())
 
 
-def _etag(spec: QuerySpec, fmt: Format) -> str:
+def query_etag(spec: QuerySpec, fmt: Format, version: str) -> str:
     """A weak validator: the same dataset, request and representation give the same answer."""
     key = (spec.text, fmt.name, spec.default_graphs, spec.named_graphs, spec.public_base)
     digest = hashlib.blake2b(repr(key).encode(), digest_size=16)
-    digest.update(get_dataset().version.encode())
+    digest.update(version.encode())
     return digest.hexdigest()
 
 
 # -- what every /sparql response says ------------------------------------------------------------
+def limit_headers(settings: Settings, timeout: float, truncated: bool) -> dict[str, str]:
+    return {
+        "X-Coopld-Truncated": "true" if truncated else "false",
+        "X-Coopld-Row-Limit": str(settings.max_rows),
+        "X-Coopld-Timeout": f"{timeout:g}",
+    }
+
+
 @bp.after_request
 def limits(response: Response) -> Response:
     settings = get_settings()
     headers = response.headers
     protocol = g.get("sparql_protocol")
     timeout = protocol.timeout if protocol is not None else settings.query_timeout
-    headers["X-Coopld-Truncated"] = "true" if g.get("sparql_truncated") else "false"
-    headers["X-Coopld-Row-Limit"] = str(settings.max_rows)
-    headers["X-Coopld-Timeout"] = f"{timeout:g}"
+    headers.update(limit_headers(settings, timeout, bool(g.get("sparql_truncated"))))
     vary = headers.getlist("Vary")  # getlist, not get: no exception when absent
     if not vary:
         headers["Vary"] = "Accept"
