@@ -285,14 +285,36 @@ def test_the_base_mapping_never_touches_the_text_of_literals(
     construct = text.replace(
         "SELECT ?s ?text ?typed", "CONSTRUCT { ?s <http://example.org/p> ?text, ?typed }"
     )
-    body = evaluate(
-        dataset.store, spec(dataset, construct, fmt="ntriples", public_base=public)
-    ).body
-    objects = {q.object for q in ox.parse(body, ox.RdfFormat.N_TRIPLES)}
-    assert objects == {
-        ox.Literal(tricky),
-        ox.Literal(tricky, datatype=ox.NamedNode(datatype.replace(canonical, public))),
-    }
+    for fmt, rdf_format in (("ntriples", ox.RdfFormat.N_TRIPLES), ("ttl", ox.RdfFormat.TURTLE)):
+        body = evaluate(dataset.store, spec(dataset, construct, fmt=fmt, public_base=public)).body
+        parsed = list(ox.parse(body, rdf_format))
+        assert {q.object for q in parsed} == {
+            ox.Literal(tricky),
+            ox.Literal(tricky, datatype=ox.NamedNode(datatype.replace(canonical, public))),
+        }, fmt
+        assert {q.subject for q in parsed} == {ox.NamedNode(f"{public}/id/agreement/a")}, fmt
+
+
+def test_small_turtle_answers_are_written_in_one_pass_and_moved(dataset: Dataset) -> None:
+    """One agreement's triples: under the public base, with its prefixes, as many as stored."""
+    canonical, public = dataset.iris.base, "https://public.example/coop"
+    plan = f"{canonical}/id/agreement/cor-ec-jap-2026"
+    text = f"CONSTRUCT {{ <{plan}> ?p ?o }} WHERE {{ <{plan}> ?p ?o }}"
+    prefixes = (("coop", f"{public}/def/coop#"), ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"))
+    small = evaluate(
+        dataset.store, spec(dataset, text, fmt="ttl", public_base=public, prefixes=prefixes)
+    )
+    assert small.body.startswith(b"@prefix ")
+    assert f"@prefix coop: <{public}/def/coop#>".encode() in small.body
+    assert canonical.encode() not in small.body
+    ntriples = evaluate(dataset.store, spec(dataset, text, fmt="ntriples", public_base=public))
+    assert small.rows == ntriples.rows > 10
+    assert ox.Dataset(ox.parse(small.body, ox.RdfFormat.TURTLE)) == ox.Dataset(
+        ox.parse(ntriples.body, ox.RdfFormat.N_TRIPLES)
+    )
+    capped = evaluate(dataset.store, spec(dataset, text, fmt="ttl", public_base=public, max_rows=3))
+    assert capped.truncated and capped.rows == 3
+    assert len(list(ox.parse(capped.body, ox.RdfFormat.TURTLE))) == 3
 
 
 def test_a_syntax_error_carries_the_parsers_message(dataset: Dataset) -> None:

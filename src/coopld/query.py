@@ -36,6 +36,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import islice
 from typing import IO, Literal, cast
 
 import pyoxigraph as ox
@@ -43,8 +44,8 @@ import pyoxigraph as ox
 from .bounded import BoundedQueries
 from .config import Settings
 from .errors import BadRequestError, CoopldError
-from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, by_name
-from .serialize import map_ntriples, swap_base, swap_datatype
+from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, TURTLE, by_name
+from .serialize import map_ntriples, rebase_turtle, swap_base, swap_datatype
 from .store import Dataset
 from .workers import WorkerBusyError, WorkerCrashedError, WorkerPool, WorkerTimeoutError
 
@@ -209,9 +210,42 @@ def _solutions(results: ox.QuerySolutions, spec: QuerySpec) -> tuple[bytes, int,
     return body, rows, truncated
 
 
+#: answers of at most this many triples asked for in Turtle are written in one pass
+SMALL_ANSWER = 2000
+
+
+def _small_turtle(triples: list[ox.Triple], spec: QuerySpec) -> bytes | None:
+    """A small answer in Turtle in one pass: written under the canonical base, then moved
+    (None when a literal holds the base: then the line-by-line way)."""
+    canonical, public = spec.canonical_base, spec.public_base
+    prefixes = {
+        name: canonical + namespace[len(public) :]
+        if public and public != canonical and namespace.startswith(public)
+        else namespace
+        for name, namespace in spec.prefixes
+    }
+    body = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes or None)
+    assert body is not None
+    if not public or public == canonical:
+        return body
+    return rebase_turtle(body, canonical, public)
+
+
 def _triples(results: ox.QueryTriples, spec: QuerySpec) -> tuple[bytes, int, bool]:
     writer = _LineCappedWriter(spec.max_rows)
+    head: list[ox.Triple] = []
+    if spec.format == TURTLE.name:
+        small = min(spec.max_rows, SMALL_ANSWER)
+        head = list(islice(results, small + 1))
+        if len(head) <= small:
+            body = _small_turtle(head, spec)
+            if body is not None:
+                return body, len(head), False
     with contextlib.suppress(_Enough):
+        if head:
+            written = ox.serialize(head, format=ox.RdfFormat.N_TRIPLES)
+            assert written is not None
+            writer.write(written)
         results.serialize(cast(IO[bytes], writer), ox.RdfFormat.N_TRIPLES)
     nt, truncated = writer.head()
     nt = _map_lines(nt, spec, ntriples=True)
@@ -302,18 +336,13 @@ class QueryEngine:
         self.pid = os.getpid()  # an engine serves the process that made it
 
     def run(self, spec: QuerySpec, timeout: float) -> QueryResult:
-        """The answer, from the cache or a worker; raises a :class:`CoopldError` otherwise."""
-        cached = self.cache.get(spec)
-        if cached is not None:
-            return cached
-        result: QueryResult
-        if self.answers_inline(spec):
-            result = evaluate(self.dataset.store, spec)
-            self.inline += 1
-            self.cache.put(spec, result)
-            return result
+        """The answer, from the cache, this process or a worker; raises a
+        :class:`CoopldError` otherwise."""
+        at_once = self.answer_at_once(spec)
+        if at_once is not None:
+            return at_once
         try:
-            result = self.pool.call(spec, time.monotonic() + timeout)
+            result: QueryResult = self.pool.call(spec, time.monotonic() + timeout)
         except WorkerTimeoutError:
             raise QueryTimeoutError(
                 f"the query did not finish within {timeout:g} s, the time limit of this endpoint",
@@ -326,6 +355,19 @@ class QueryEngine:
             ) from None
         except WorkerCrashedError as exc:
             raise QueryLimitError(_crash_message(exc.signal_number)) from None
+        self.cache.put(spec, result)
+        return result
+
+    def answer_at_once(self, spec: QuerySpec) -> QueryResult | None:
+        """The answer from the cache, or evaluated here if its work is provably small;
+        None when only a worker may evaluate it."""
+        cached = self.cache.get(spec)
+        if cached is not None:
+            return cached
+        if not self.answers_inline(spec):
+            return None
+        result = evaluate(self.dataset.store, spec)
+        self.inline += 1
         self.cache.put(spec, result)
         return result
 

@@ -45,6 +45,7 @@ class SparqlFastPath:
         self.enabled = bool(self.settings.public_base) or not self.settings.behind_proxy
         self.enabled = self.enabled and not app.config.get("TRUSTED_HOSTS")
         self.answered = 0  # statistics, for tests
+        self._bases: dict[tuple[Any, ...], str | None] = {}
         self.tail = [
             ("Vary", "Accept"),
             *CORS_HEADERS.items(),
@@ -70,12 +71,18 @@ class SparqlFastPath:
             return self.settings.public_base
         if environ.get("SCRIPT_NAME"):
             return None
-        scheme = environ.get("wsgi.url_scheme", "http")
-        server = (environ.get("SERVER_NAME", ""), int(environ.get("SERVER_PORT") or 0) or None)
-        host = get_host(scheme, environ.get("HTTP_HOST"), server)
-        if not host or not host.isascii() or "%" in host:
-            return None
-        return get_current_url(scheme, host).rstrip("/")
+        key = (
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("HTTP_HOST"),
+            environ.get("SERVER_NAME", ""),
+            environ.get("SERVER_PORT"),
+        )
+        found = self._bases.get(key, "")
+        if found == "":
+            found = _public_base(*key)
+            if len(self._bases) < 256:  # the few names this server is reached by
+                self._bases[key] = found
+        return found
 
     def _answer(self, environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | None:
         from .sparql import get_engine, limit_headers, negotiate, query_etag, query_spec
@@ -111,12 +118,12 @@ class SparqlFastPath:
             return None
         spec = query_spec(analysis, fmt, basemap, settings)
         engine = get_engine(self.app)
-        if engine.cache.get(spec) is None and not engine.answers_inline(spec):
-            return None
         try:
-            result = engine.run(spec, settings.query_timeout)
+            result = engine.answer_at_once(spec)
         except CoopldError:
             return None  # the view says why, in the shape the client asked for
+        if result is None:
+            return None
         etag = query_etag(spec, fmt, engine.dataset.version)
         headers = [
             ("Content-Type", fmt.content_type),
@@ -128,3 +135,12 @@ class SparqlFastPath:
             *self.tail,
         ]
         return headers, result.body
+
+
+def _public_base(scheme: str, host_header: str | None, name: str, port: str | None) -> str | None:
+    """What ``request.host_url`` gives for these fields, without a trailing slash; None when
+    the host needs werkzeug's decoding (the view handles those)."""
+    host = get_host(scheme, host_header, (name, int(port or 0) or None))
+    if not host or not host.isascii() or "%" in host:
+        return None
+    return get_current_url(scheme, host).rstrip("/")

@@ -98,6 +98,7 @@ def _canonical_prefixes(base: str) -> tuple[tuple[str, str], ...]:
     return tuple(prefixes.items())
 
 
+@lru_cache(maxsize=64)
 def vocabulary_prefixes(basemap: BaseMap) -> tuple[tuple[str, str], ...]:
     """The prefixes of the vocabulary and the vocabularies it reuses, under the public base."""
     return tuple((p, basemap.to_public(ns)) for p, ns in _canonical_prefixes(basemap.canonical))
