@@ -11,7 +11,8 @@ from werkzeug.test import Client
 from coopld.config import Settings
 from coopld.store import Dataset
 from coopld.web import create_app
-from coopld.web.fastpath import SparqlFastPath
+from coopld.web.fastpath import DocumentFastPath, SparqlFastPath
+from coopld.web.publisher import get_publisher
 
 PLAN = "{base}/id/agreement/cor-ec-jap-2026"
 COOP = "{base}/def/coop#"
@@ -171,3 +172,101 @@ def test_behind_a_proxy_without_a_public_base_it_stands_aside(
         },
     )
     assert response.status_code == 200 and middleware.answered == 0
+
+
+# -- documents ----------------------------------------------------------------------------------
+def _without_fast_paths(app: Flask) -> Flask:
+    """Switch off every fast path of ``app``: its answers are then the views' own."""
+    layer: object = app.wsgi_app
+    while layer is not None:
+        if isinstance(layer, (SparqlFastPath, DocumentFastPath)):
+            layer.enabled = False
+        layer = getattr(layer, "wsgi_app", None) or getattr(layer, "app", None)
+    return app
+
+
+def _document_fast_path(app: Flask) -> DocumentFastPath:
+    layer: object = app.wsgi_app
+    while not isinstance(layer, DocumentFastPath):
+        layer = getattr(layer, "wsgi_app", None) or getattr(layer, "app", None)
+        assert layer is not None
+    return layer
+
+
+DOC_ACCEPTS = [
+    None,
+    "*/*",
+    "text/turtle",
+    "text/turtle;q=0.9, application/ld+json;q=0.5",
+    "application/ld+json",
+    "application/n-triples",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "image/png",
+]
+
+
+def _compare_documents(
+    fast: Flask, reference: Flask, path: str, headers: dict[str, str], method: str = "GET"
+) -> bool:
+    middleware = _document_fast_path(fast)
+    before = middleware.answered
+    mine = Client(fast.wsgi_app).open(path, method=method, headers=headers)
+    theirs = Client(reference.wsgi_app).open(path, method=method, headers=headers)
+    assert mine.status == theirs.status, path
+    if middleware.answered == before:
+        return False
+    assert mine.status_code == 200
+    assert mine.get_data() == theirs.get_data(), path
+    assert sorted(mine.headers.items()) == sorted(theirs.headers.items()), path
+    return True
+
+
+@pytest.mark.parametrize("accept", DOC_ACCEPTS)
+@pytest.mark.parametrize("gzip", [False, True])
+def test_documents_are_the_views_documents(
+    settings: Settings, dataset: Dataset, accept: str | None, gzip: bool
+) -> None:
+    fast = create_app(settings, dataset)
+    reference = _without_fast_paths(create_app(settings, dataset))
+    headers = {"Accept": accept} if accept else {}
+    if gzip:
+        headers["Accept-Encoding"] = "gzip, deflate"
+    stored = get_publisher(fast).stored
+    assert stored is not None
+    turtle = accept in (None, "*/*", "text/turtle", "text/turtle;q=0.9, application/ld+json;q=0.5")
+    for thing in sorted(stored.index)[::7]:
+        path = "/doc/" + thing
+        assert _compare_documents(fast, reference, path, headers) == turtle, (path, accept)
+
+
+@pytest.mark.parametrize("host", ["localhost", "data.example.org:8080"])
+def test_documents_follow_the_host_and_replay_from_the_cache(
+    settings: Settings, dataset: Dataset, host: str
+) -> None:
+    fast = create_app(settings, dataset)
+    reference = _without_fast_paths(create_app(settings, dataset))
+    path = "/doc/agreement/cor-ec-jap-2026"
+    assert _compare_documents(fast, reference, path, {"Host": host})
+    body = Client(fast.wsgi_app).get(path, headers={"Host": host}).get_data()
+    assert f"<http://{host}/id/agreement/cor-ec-jap-2026>".encode() in body
+    # the next one is the response cache's (outside the fast path), and the same
+    again = Client(fast.wsgi_app).get(path, headers={"Host": host})
+    assert again.get_data() == body
+
+
+def test_what_documents_leave_to_the_view(settings: Settings, dataset: Dataset) -> None:
+    fast = create_app(settings, dataset)
+    reference = _without_fast_paths(create_app(settings, dataset))
+    plan = "/doc/agreement/cor-ec-jap-2026"
+    for path, headers in [
+        (plan, {"If-None-Match": '"x"'}),
+        (plan, {"If-Modified-Since": "Sun, 01 Jan 2023 00:00:00 GMT"}),
+        (plan + "?format=ttl", {}),
+        (plan + ".ttl", {}),
+        (plan + "/inbound", {}),
+        ("/doc/agreement/no-such-thing", {}),
+        ("/doc/agreement/cor%2Dec-jap-2026", {}),
+        ("/doc/agreement/", {}),
+    ]:
+        assert not _compare_documents(fast, reference, path, headers), path
+    assert not _compare_documents(fast, reference, plan, {}, method="HEAD")

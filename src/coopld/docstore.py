@@ -144,6 +144,10 @@ class StoredDocuments:
     def __len__(self) -> int:
         return len(self.index)
 
+    def turtle_known(self, thing: str) -> bool:
+        """Was ``thing``'s document stored?"""
+        return thing.startswith(self.prefix) and thing[len(self.prefix) :] in self.index
+
     def turtle(self, thing: str) -> bytes | None:
         """``thing``'s document in Turtle under the canonical base, if it was stored."""
         if not thing.startswith(self.prefix):

@@ -1,20 +1,31 @@
-"""The commonest SPARQL request answered as plain WSGI, outside Flask.
+"""The commonest requests answered as plain WSGI, outside Flask.
 
 Lookups that institutions send by the thousand (``GET /sparql?query=…`` of one resource's
-triples, an ASK) take pyoxigraph a tenth of a millisecond or two; Flask's request context,
-routing and response objects cost several times that. This middleware answers such a
-request itself when everything about it is ordinary: ``GET`` with ``query`` as the only
-parameter, no conditional header, a format other than HTML, a query the engine answers
-without a worker (:mod:`coopld.bounded`) or has already answered. It builds the answer with
-the same functions as the ``/sparql`` view (analysis, negotiation, the engine's spec, the
-entity tag, the limit headers) and sends the same headers. Anything else, and any error,
-goes on to the Flask app unchanged, which stays the reference: the tests send the same
-requests both ways and compare status, headers and bytes.
+triples, an ASK) take pyoxigraph a tenth of a millisecond or two, and a document rendered at
+build time takes less to read; Flask's request context, routing and response objects cost
+several times that. These middlewares answer such a request themselves when everything about
+it is ordinary:
+
+* ``SparqlFastPath``: ``GET /sparql`` with ``query`` as the only parameter, a format other
+  than HTML, a query the engine answers without a worker (:mod:`coopld.bounded`) or has already
+  answered;
+* ``DocumentFastPath``: ``GET /doc/{kind}/{key}`` of a resource whose document the build
+  rendered (:mod:`coopld.docstore`), negotiated to Turtle, without a query string.
+
+Neither answers a conditional request, HEAD, a path or address that needs decoding, or
+anything behind a proxy whose public base is not configured. Each builds the answer with the
+same functions as the Flask view (analysis, negotiation, spec, entity tags, limit and link
+headers) and sends the same fields. Anything else, and any error, goes on to the Flask app
+unchanged, which stays the reference: the tests send the same requests both ways and compare
+status, headers and bytes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,18 +34,22 @@ from werkzeug.sansio.utils import get_current_url, get_host
 
 from ..config import Settings
 from ..errors import CoopldError
-from ..formats import HTML
+from ..formats import HTML, TURTLE
 from ..sparql_text import MAX_NESTING, analyse_query
 from .base import BaseMap
-from .negotiate import wants_html
+from .cache import mark_cacheable
+from .negotiate import choose_format, wants_html
+from .representation import http_date, validator_fields
 
-__all__ = ["SparqlFastPath"]
+__all__ = ["DocumentFastPath", "SparqlFastPath"]
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-class SparqlFastPath:
+class _FastPath:
+    """What both fast paths share: when they may answer, and the client's base."""
+
     def __init__(self, wsgi_app: WSGIApp, app: Flask) -> None:
         from . import CORS_HEADERS
 
@@ -46,27 +61,33 @@ class SparqlFastPath:
         self.enabled = self.enabled and not app.config.get("TRUSTED_HOSTS")
         self.answered = 0  # statistics, for tests
         self._bases: dict[tuple[Any, ...], str | None] = {}
-        self.tail = [
-            ("Vary", "Accept"),
-            *CORS_HEADERS.items(),
-            ("X-Content-Type-Options", "nosniff"),
-        ]
+        self.cors = [*CORS_HEADERS.items(), ("X-Content-Type-Options", "nosniff")]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if (
-            self.enabled
-            and environ.get("PATH_INFO") == "/sparql"
-            and environ.get("REQUEST_METHOD") == "GET"
-        ):
-            answer = self._answer(environ)
-            if answer is not None:
-                headers, body = answer
-                self.answered += 1
-                start_response("200 OK", headers)
-                return [body]
-        return self.wsgi_app(environ, start_response)
+        answer = self._answer(environ) if self._ordinary(environ) else None
+        if answer is None:
+            return self.wsgi_app(environ, start_response)
+        headers, body = answer
+        self.answered += 1
+        start_response("200 OK", headers)
+        return [body]
 
-    def _public_base(self, environ: dict[str, Any]) -> str | None:
+    def _ordinary(self, environ: dict[str, Any]) -> bool:
+        return (
+            self.enabled
+            and environ.get("REQUEST_METHOD") == "GET"
+            and "HTTP_IF_NONE_MATCH" not in environ
+            and "HTTP_IF_MODIFIED_SINCE" not in environ
+            and self.mine(environ)
+        )
+
+    def mine(self, environ: dict[str, Any]) -> bool:
+        raise NotImplementedError
+
+    def _answer(self, environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | None:
+        raise NotImplementedError
+
+    def public_base(self, environ: dict[str, Any]) -> str | None:
         if self.settings.public_base:
             return self.settings.public_base
         if environ.get("SCRIPT_NAME"):
@@ -84,6 +105,11 @@ class SparqlFastPath:
                 self._bases[key] = found
         return found
 
+
+class SparqlFastPath(_FastPath):
+    def mine(self, environ: dict[str, Any]) -> bool:
+        return bool(environ.get("PATH_INFO") == "/sparql")
+
     def _answer(self, environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | None:
         from .sparql import get_engine, limit_headers, negotiate, query_etag, query_spec
 
@@ -91,15 +117,13 @@ class SparqlFastPath:
         raw = environ.get("QUERY_STRING", "")
         if not raw or len(raw) > settings.max_request_bytes or not raw.isascii():
             return None
-        if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
-            return None
         params = parse_qsl(raw, keep_blank_values=True, errors="replace")
         if len(params) != 1 or params[0][0] != "query":
             return None
         accept = environ.get("HTTP_ACCEPT")
         if wants_html(accept):
             return None
-        public = self._public_base(environ)
+        public = self.public_base(environ)
         if public is None:
             return None
         basemap = BaseMap(settings.base, public)
@@ -132,9 +156,68 @@ class SparqlFastPath:
             ("Server-Timing", f"query;dur={result.seconds * 1000:.2f}"),
             ("Cache-Control", f"public, max-age={settings.cache_max_age}"),
             *limit_headers(settings, settings.query_timeout, result.truncated).items(),
-            *self.tail,
+            ("Vary", "Accept"),
+            *self.cors,
         ]
         return headers, result.body
+
+
+class DocumentFastPath(_FastPath):
+    def mine(self, environ: dict[str, Any]) -> bool:
+        path = environ.get("PATH_INFO", "")
+        return path.startswith("/doc/") and _PLAIN_PATH.fullmatch(path) is not None
+
+    def _answer(self, environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | None:
+        from .publisher import get_publisher
+        from .resources import DOC_FORMATS, document_headers
+
+        path = environ["PATH_INFO"]
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+        if environ.get("QUERY_STRING") or (raw is not None and raw != path):
+            return None  # the view reads ?format= and the target as sent
+        publisher = get_publisher(self.app)
+        stored = publisher.stored
+        thing = publisher.base + "/id/" + path[len("/doc/") :]
+        if stored is None or not stored.turtle_known(thing):
+            return None
+        try:
+            fmt = choose_format(environ.get("HTTP_ACCEPT"), DOC_FORMATS)
+        except CoopldError:
+            return None
+        public = self.public_base(environ)
+        if fmt is not TURTLE or public is None:
+            return None
+        bm = BaseMap(self.settings.base, public)
+        key = ("doc", thing, fmt.name, "", bm.public, "")
+        representation = publisher.representation(
+            key, lambda: publisher.document_bytes(thing, fmt, bm)
+        )
+        extra = document_headers(publisher, bm, thing, fmt)
+        accept_encoding = environ.get("HTTP_ACCEPT_ENCODING")
+        max_age = self.settings.cache_max_age
+        compress, fields = validator_fields(
+            representation, accept_encoding, max_age, ["Accept"], extra
+        )
+        body = representation.gzipped() if compress else representation.body
+        headers = [
+            ("Content-Type", fmt.content_type),
+            ("Content-Length", str(len(body))),
+            *{**extra, **fields}.items(),
+            ("Last-Modified", self._last_modified(publisher.dataset.built)),
+            *([("Content-Encoding", "gzip")] if compress else []),
+            *self.cors,
+        ]
+        mark_cacheable(environ)
+        return headers, body
+
+    @cache  # noqa: B019 - one value per app, for the app's lifetime
+    def _last_modified(self, built: datetime) -> str:
+        return http_date(built)
+
+
+#: a document path the view would read the same way, decoded or not (no escapes, no dots
+#: segments, nothing a server normalises)
+_PLAIN_PATH = re.compile(r"/doc/[A-Za-z0-9_~-]+/[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 
 
 def _public_base(scheme: str, host_header: str | None, name: str, port: str | None) -> str | None:

@@ -34,6 +34,7 @@ __all__ = [
     "make_etag",
     "not_modified",
     "send",
+    "validator_fields",
 ]
 
 #: bodies smaller than this are sent as they are: gzip would not make them smaller
@@ -166,35 +167,45 @@ def send(
     """
     from .cache import mark_cacheable
 
-    compress = len(representation.body) >= MIN_GZIP_BYTES and accepts_gzip(
-        request.headers.get("Accept-Encoding")
+    compress, fields = validator_fields(
+        representation, request.headers.get("Accept-Encoding"), max_age, vary, headers or {}
     )
-    etag = _gzip_etag(representation.etag) if compress else representation.etag
-    fields = {
-        "ETag": etag,
-        "Vary": ", ".join([*vary, "Accept-Encoding"]),
-        "Cache-Control": f"public, max-age={max_age}",
-    }
-    extra = headers or {}
-    if "Content-Location" in extra:
-        fields["Content-Location"] = extra["Content-Location"]
     modified = http_date(last_modified)
     if not_modified(
         request.headers.get("If-None-Match"),
         request.headers.get("If-Modified-Since"),
-        etag,
+        fields["ETag"],
         modified,
     ):
         return Response(status=304, headers=fields)
     body = representation.gzipped() if compress else representation.body
     response = Response(body, status=200, content_type=content_type)
-    response.headers.update(extra)
+    response.headers.update(headers or {})
     response.headers.update(fields)
     response.headers["Last-Modified"] = modified
     if compress:
         response.headers["Content-Encoding"] = "gzip"
     mark_cacheable(request.environ)
     return response
+
+
+def validator_fields(
+    representation: Representation,
+    accept_encoding: str | None,
+    max_age: int,
+    vary: Sequence[str],
+    extra: dict[str, str],
+) -> tuple[bool, dict[str, str]]:
+    """Whether to gzip, and the fields a 200 and a 304 share (RFC 9110 §15.4.5)."""
+    compress = len(representation.body) >= MIN_GZIP_BYTES and accepts_gzip(accept_encoding)
+    fields = {
+        "ETag": _gzip_etag(representation.etag) if compress else representation.etag,
+        "Vary": ", ".join([*vary, "Accept-Encoding"]),
+        "Cache-Control": f"public, max-age={max_age}",
+    }
+    if "Content-Location" in extra:
+        fields["Content-Location"] = extra["Content-Location"]
+    return compress, fields
 
 
 def choose(

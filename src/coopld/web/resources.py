@@ -64,8 +64,11 @@ def _kind_titles() -> dict[str, Any]:
 
 @bp.record_once
 def _install_response_cache(state: BlueprintSetupState) -> None:
+    from .fastpath import DocumentFastPath
+
     app: Any = state.app
-    app.wsgi_app = ResponseCache(app.wsgi_app)
+    # documents from the build's store skip Flask; the cache replays both
+    app.wsgi_app = ResponseCache(DocumentFastPath(app.wsgi_app, app))
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -161,13 +164,7 @@ def document(kind: str, rest: str) -> Response:
         return chosen
     fmt = chosen
     lang = _language(fmt, publisher)
-    links: list[Link] = [
-        (uri, "alternate", f.media_type, f.label) for f, uri in variants if f is not fmt
-    ]
-    links += [(doc, "canonical", None, None), (bm.href(thing_iri), "describes", None, None)]
-    if publisher.describer.license is not None:
-        links.append((bm.href(publisher.describer.license.value), "license", None, None))
-    headers = {"Link": link_header(links), "Content-Location": f"{doc}.{fmt.extension}"}
+    headers = document_headers(publisher, bm, thing_iri, fmt)
     key = ("doc", thing_iri, fmt.name, lang, bm.public, request.script_root)
 
     def build() -> bytes:
@@ -179,6 +176,23 @@ def document(kind: str, rest: str) -> Response:
     return publisher.respond(
         key, fmt, build, negotiated=explicit is None, lang=lang, headers=headers
     )
+
+
+def document_headers(
+    publisher: Publisher, bm: BaseMap, thing_iri: str, fmt: Format
+) -> dict[str, str]:
+    """``Link`` (every other variant, canonical, the thing, the licence) and
+    ``Content-Location`` of ``thing_iri``'s document in ``fmt``."""
+    doc = bm.href(publisher.document_of(thing_iri))
+    links: list[Link] = [
+        (f"{doc}.{f.extension}", "alternate", f.media_type, f.label)
+        for f in DOC_FORMATS
+        if f is not fmt
+    ]
+    links += [(doc, "canonical", None, None), (bm.href(thing_iri), "describes", None, None)]
+    if publisher.describer.license is not None:
+        links.append((bm.href(publisher.describer.license.value), "license", None, None))
+    return {"Link": link_header(links), "Content-Location": f"{doc}.{fmt.extension}"}
 
 
 def _document_html(
