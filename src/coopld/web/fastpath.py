@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -163,6 +162,8 @@ class SparqlFastPath(_FastPath):
 
 
 class DocumentFastPath(_FastPath):
+    _modified: str | None = None
+
     def mine(self, environ: dict[str, Any]) -> bool:
         path = environ.get("PATH_INFO", "")
         return path.startswith("/doc/") and _PLAIN_PATH.fullmatch(path) is not None
@@ -210,9 +211,11 @@ class DocumentFastPath(_FastPath):
         mark_cacheable(environ)
         return headers, body
 
-    @cache  # noqa: B019 - one value per app, for the app's lifetime
     def _last_modified(self, built: datetime) -> str:
-        return http_date(built)
+        """The dataset's build time as an HTTP date (formatted once: it never changes)."""
+        if self._modified is None:
+            self._modified = http_date(built)
+        return self._modified
 
 
 #: a document path the view would read the same way, decoded or not (no escapes, no dots
