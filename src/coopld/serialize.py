@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -92,9 +93,7 @@ def swap_datatype(literal: bytes, canonical: bytes, public: bytes) -> bytes:
     return literal[: at + 3] + swap_base(literal[at + 3 :], canonical, public)
 
 
-_LITERAL_WITH: dict[bytes, re.Pattern[bytes]] = {}
-
-
+@lru_cache(maxsize=64)
 def _literal_with(canonical: bytes) -> re.Pattern[bytes]:
     """Finds ``<canonical`` after any double quote on the same line.
 
@@ -103,12 +102,7 @@ def _literal_with(canonical: bytes) -> re.Pattern[bytes]:
     closing quote is a false alarm, which only costs the slow way.) A plain character class,
     no alternation: the scan stays linear and fast.
     """
-    found = _LITERAL_WITH.get(canonical)
-    if found is None:
-        found = re.compile(rb'"[^"\n]*<' + re.escape(canonical))
-        if len(_LITERAL_WITH) < 64:
-            _LITERAL_WITH[canonical] = found
-    return found
+    return re.compile(rb'"[^"\n]*<' + re.escape(canonical))
 
 
 def map_ntriples(data: bytes, canonical: bytes, public: bytes) -> bytes:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -34,7 +35,7 @@ from werkzeug.sansio.utils import get_current_url, get_host
 from ..config import Settings
 from ..errors import CoopldError
 from ..formats import HTML, TURTLE
-from ..sparql_text import MAX_NESTING, analyse_query
+from ..sparql_text import analyse_query
 from .base import BaseMap
 from .cache import mark_cacheable
 from .negotiate import choose_format, wants_html
@@ -59,7 +60,6 @@ class _FastPath:
         self.enabled = bool(self.settings.public_base) or not self.settings.behind_proxy
         self.enabled = self.enabled and not app.config.get("TRUSTED_HOSTS")
         self.answered = 0  # statistics, for tests
-        self._bases: dict[tuple[Any, ...], str | None] = {}
         self.cors = [*CORS_HEADERS.items(), ("X-Content-Type-Options", "nosniff")]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -91,18 +91,12 @@ class _FastPath:
             return self.settings.public_base
         if environ.get("SCRIPT_NAME"):
             return None
-        key = (
+        return _public_base(
             environ.get("wsgi.url_scheme", "http"),
             environ.get("HTTP_HOST"),
             environ.get("SERVER_NAME", ""),
             environ.get("SERVER_PORT"),
         )
-        found = self._bases.get(key, "")
-        if found == "":
-            found = _public_base(*key)
-            if len(self._bases) < 256:  # the few names this server is reached by
-                self._bases[key] = found
-        return found
 
 
 class SparqlFastPath(_FastPath):
@@ -110,7 +104,14 @@ class SparqlFastPath(_FastPath):
         return bool(environ.get("PATH_INFO") == "/sparql")
 
     def _answer(self, environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | None:
-        from .sparql import get_engine, limit_headers, negotiate, query_etag, query_spec
+        from .sparql import (
+            check_query,
+            get_engine,
+            limit_headers,
+            negotiate,
+            query_etag,
+            query_spec,
+        )
 
         settings = self.settings
         raw = environ.get("QUERY_STRING", "")
@@ -129,11 +130,10 @@ class SparqlFastPath(_FastPath):
         analysis = analyse_query(
             params[0][1], basemap.canonical + "/sparql", basemap.public, basemap.canonical
         )
-        if analysis.form is None or analysis.update_keyword or analysis.services:
-            return None
-        if analysis.nesting > MAX_NESTING:
+        if analysis.form is None:
             return None
         try:
+            check_query(analysis, settings)  # the view's checks; their errors are the view's
             fmt = negotiate(analysis.form, accept, None)
         except CoopldError:
             return None
@@ -170,7 +170,7 @@ class DocumentFastPath(_FastPath):
 
     def _answer(self, environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | None:
         from .publisher import get_publisher
-        from .resources import DOC_FORMATS, document_headers
+        from .resources import DOC_FORMATS, document_headers, document_key
 
         path = environ["PATH_INFO"]
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
@@ -189,7 +189,7 @@ class DocumentFastPath(_FastPath):
         if fmt is not TURTLE or public is None:
             return None
         bm = BaseMap(self.settings.base, public)
-        key = ("doc", thing, fmt.name, "", bm.public, "")
+        key = document_key(thing, fmt, "", bm, "")
         representation = publisher.representation(
             key, lambda: publisher.document_bytes(thing, fmt, bm)
         )
@@ -223,6 +223,7 @@ class DocumentFastPath(_FastPath):
 _PLAIN_PATH = re.compile(r"/doc/[A-Za-z0-9_~-]+/[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 
 
+@lru_cache(maxsize=256)  # the few names this server is reached by
 def _public_base(scheme: str, host_header: str | None, name: str, port: str | None) -> str | None:
     """What ``request.host_url`` gives for these fields, without a trailing slash; None when
     the host needs werkzeug's decoding (the view handles those)."""

@@ -165,7 +165,7 @@ def document(kind: str, rest: str) -> Response:
     fmt = chosen
     lang = _language(fmt, publisher)
     headers = document_headers(publisher, bm, thing_iri, fmt)
-    key = ("doc", thing_iri, fmt.name, lang, bm.public, request.script_root)
+    key = document_key(thing_iri, fmt, lang, bm, request.script_root)
 
     def build() -> bytes:
         if fmt is HTML:
@@ -176,6 +176,13 @@ def document(kind: str, rest: str) -> Response:
     return publisher.respond(
         key, fmt, build, negotiated=explicit is None, lang=lang, headers=headers
     )
+
+
+def document_key(
+    thing_iri: str, fmt: Format, lang: str, bm: BaseMap, script_root: str
+) -> tuple[str, ...]:
+    """What a document representation (its bytes, its ETag) depends on."""
+    return ("doc", thing_iri, fmt.name, lang, bm.public, script_root)
 
 
 def document_headers(

@@ -266,7 +266,7 @@ def _service(protocol: ProtocolRequest) -> Response:
     return response
 
 
-def _check(analysis: QueryText, settings: Settings) -> None:
+def check_query(analysis: QueryText, settings: Settings) -> None:
     if analysis.update_keyword:
         raise ReadOnlyError(f"{READ_ONLY} ({analysis.update_keyword} is an update operation)")
     if analysis.nesting > MAX_NESTING:
@@ -287,7 +287,7 @@ def _answer(protocol: ProtocolRequest, text: str, settings: Settings) -> Respons
     basemap = base_map()
     endpoint_iri = basemap.canonical + "/sparql"
     analysis = analyse_query(text, endpoint_iri, basemap.public, basemap.canonical)
-    _check(analysis, settings)
+    check_query(analysis, settings)
     try:
         fmt = negotiate(analysis.form, request.environ.get("HTTP_ACCEPT"), protocol.format)
     except NotAcceptableError:
