@@ -462,32 +462,3 @@ def test_workers_cannot_open_network_sockets_even_if_a_service_slips_through(
         with contextlib.suppress(TimeoutError):
             connections.append(listener.accept())
     assert connections == []
-
-
-_HELD: list[bytes] = []
-
-
-def _grow(megabytes: int) -> int:
-    """A stand-in for a scan: slow enough to be measured, and it keeps private memory."""
-    _HELD.append(b"x" * (megabytes * 1024 * 1024))
-    time.sleep(0.02)
-    return os.getpid()
-
-
-def test_one_warm_child_per_server_the_others_retire() -> None:
-    """Two pools sharing a token (two gunicorn workers): only one may keep a grown child."""
-    token = f"coopld-test-{os.getpid()}-{time.monotonic_ns()}"
-    first, second = (WorkerPool(_grow, 1, warm_token=token) for _ in range(2))
-    try:
-        warm = {first.call(64, time.monotonic() + 10) for _ in range(3)}
-        assert len(warm) == 1 and first.forks == 1  # grown, kept: it holds the token
-        cold = {second.call(64, time.monotonic() + 10) for _ in range(3)}
-        assert len(cold) == 3  # grown without the token: retired after each answer
-        assert second.call(0, time.monotonic() + 10) not in cold
-        first.close()  # the warm child goes, and with it the token
-        time.sleep(0.1)
-        kept = {second.call(64, time.monotonic() + 10) for _ in range(2)}
-        assert len(kept) == 1
-    finally:
-        first.close()
-        second.close()

@@ -47,7 +47,15 @@ from .errors import BadRequestError, CoopldError
 from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, TURTLE, by_name
 from .serialize import map_ntriples, rebase_turtle, swap_base, swap_datatype
 from .store import Dataset
-from .workers import WorkerBusyError, WorkerCrashedError, WorkerPool, WorkerTimeoutError
+from .workers import (
+    PoolAddress,
+    RemotePool,
+    WorkerBusyError,
+    WorkerCrashedError,
+    WorkerPool,
+    WorkerTimeoutError,
+    start_pool_server,
+)
 
 __all__ = [
     "QueryEngine",
@@ -57,6 +65,7 @@ __all__ = [
     "QuerySpec",
     "QueryTimeoutError",
     "evaluate",
+    "start_query_server",
 ]
 
 Kind = Literal["solutions", "boolean", "graph"]
@@ -317,17 +326,35 @@ class _AnswerCache:
                 self.used -= len(old.body) + len(old_spec.text)
 
 
-class QueryEngine:
-    """Evaluates :class:`QuerySpec` values with a deadline; one per web process."""
+def _query_pool(dataset: Dataset, settings: Settings) -> WorkerPool:
+    return WorkerPool(
+        partial(evaluate, dataset.store),
+        settings.query_workers,
+        isolate_network=not settings.allowed_services,
+    )
 
-    def __init__(self, dataset: Dataset, settings: Settings, warm_token: str | None = None) -> None:
+
+def start_query_server(dataset: Dataset, settings: Settings) -> PoolAddress:
+    """The server-wide query pool in a process of its own (called before gunicorn forks)."""
+    return start_pool_server(_query_pool(dataset, settings))
+
+
+class QueryEngine:
+    """Evaluates :class:`QuerySpec` values with a deadline; one per web process.
+
+    ``server``: the server-wide query pool to send queries to; without it (the development
+    server, tests), this process keeps the pool itself.
+    """
+
+    def __init__(
+        self, dataset: Dataset, settings: Settings, server: PoolAddress | None = None
+    ) -> None:
         self.dataset = dataset
         self.settings = settings
-        self.pool = WorkerPool(
-            partial(evaluate, dataset.store),
-            settings.query_workers,
-            isolate_network=not settings.allowed_services,
-            warm_token=warm_token,
+        self.pool: WorkerPool | RemotePool = (
+            _query_pool(dataset, settings)
+            if server is None
+            else RemotePool(server, partial(_query_pool, dataset, settings))
         )
         self.cache = _AnswerCache(CACHE_BYTES, CACHE_ENTRY_BYTES)
         self.bounded = BoundedQueries(dataset.store, settings.inline_query_budget)

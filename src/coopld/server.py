@@ -3,7 +3,8 @@
 The dataset is loaded, and what every request needs (the member lists, the label
 languages, the JSON-LD context) computed, once in the parent process: gunicorn's
 workers fork from it and share those pages. Workers are threaded (``gthread``) so
-that a client's keep-alive connection does not hold a whole process.
+that a client's keep-alive connection does not hold a whole process. The SPARQL query pool
+is forked from the parent too, before the workers, and serves them all (:mod:`coopld.workers`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ def run_server(settings: Settings) -> None:
         return
 
     from gunicorn.app.base import BaseApplication
+
+    from .query import start_query_server
+
+    # one query pool for the whole server, forked now so that it shares the loaded store and
+    # every gunicorn worker forked after it reaches it (see coopld.workers)
+    app.extensions["coopld.query_server"] = start_query_server(dataset, settings)
 
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

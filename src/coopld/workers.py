@@ -1,33 +1,42 @@
-"""Killable worker processes: run a function on a payload with a hard deadline.
+"""Killable query evaluation: one child process with a few evaluating threads, hard deadlines.
 
 pyoxigraph cannot interrupt a running query, so the SPARQL endpoint evaluates in the web
 process only queries whose work is provably small (:mod:`coopld.bounded`), and every other one
-here. Each web process (the development server, or every gunicorn worker) forks
-its own small pool lazily, on its first query, so the children inherit the loaded store
-copy-on-write; nothing is forked in gunicorn's master. A request goes over a pipe as bytes,
-the answer comes back as bytes. When the deadline passes, the child is killed (SIGKILL) and
-a successor is forked at once, off the request path: a runaway query never keeps a worker busy.
+in a child process forked from the process that holds the store (it inherits the store
+copy-on-write). A request goes over a pipe as bytes, the answer comes back as bytes.
 
-Each child:
+One child evaluates up to ``size`` queries at once, each on a thread of its own (pyoxigraph
+lets go of the GIL while it evaluates, so the threads use every core). Why threads in one child
+rather than a child per query: pyoxigraph's in-memory store writes to the pages a query reads
+(reference counts), so a process that scans turns much of the store it shared copy-on-write
+into a private copy (~270 MB at a million triples). Threads share that one copy: it is paid
+once, and every query after it runs on warm pages.
+
+When a query's deadline passes, the child is killed (SIGKILL) and a successor forked at once;
+the other queries the child was evaluating are sent again to the successor, each with what
+remains of its own deadline: a runaway query never keeps the pool busy and never takes
+another client's query down with it. When the child dies by itself (a signal: the stack of a
+deeply nested query, an abort on an allocation past its memory limit) while evaluating one
+query, that query caused it; while evaluating several, each runs again alone in a child of its
+own, so the query that crashes again is the one reported and the others are answered.
+
+One pool serves the whole server. Under gunicorn it lives in a small process of its own (see
+:func:`start_pool_server`), forked from the master once the dataset is loaded and before the
+web workers; each web worker reaches it over a Unix socket (:class:`RemotePool`), and falls back
+to a pool of its own if that process is ever gone. The development server, and an app made in
+tests, keep the pool in their own process.
+
+The child:
 
 * closes every inherited descriptor except its own pipe (client sockets of the web process
   stay the web process's, and a child notices its parent's death as end-of-file);
-* evaluates on a thread with a large stack (deeply nested queries need it: pyoxigraph's parser
+* evaluates on threads with a large stack (deeply nested queries need it: pyoxigraph's parser
   and evaluator recurse) and under an address-space limit (a query that explodes gets the
   child killed, not the machine);
 * optionally cannot open network sockets at all (a seccomp filter refusing ``socket()`` for
   AF_INET/AF_INET6), the last line of defence behind the query analysis: no outbound fetch;
-* reports, after a slow query, how much memory it no longer shares with its parent.
-
-That last point matters: pyoxigraph's in-memory store writes to the pages a query reads
-(reference counts), so a child that ran scans has turned much of the store it shared
-copy-on-write into a private copy. A warm child is fast (its pages are already its own); a
-cold one pays for copying them during its first scans. One warm child is kept for the whole
-server: its pool holds a token (an abstract Unix socket name, bound by one process at a time
-and freed by the kernel when that process dies) that every pool of the server knows; any other
-child that becomes warm retires after answering, and a successor is forked off the request
-path. So memory stays near one shared store plus one private copy, whatever the number of
-web processes.
+* reports, after a slow query, how much memory it no longer shares with its parent, and is
+  replaced past a limit (a leak, or a dataset whose copy is too big to keep).
 """
 
 from __future__ import annotations
@@ -35,10 +44,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import itertools
 import logging
 import os
 import pickle
+import queue
 import resource
+import secrets
 import signal
 import socket
 import struct
@@ -46,60 +58,94 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from multiprocessing.connection import Connection, Pipe
+from dataclasses import dataclass, field
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import (
+    Client,
+    Connection,
+    Pipe,
+    answer_challenge,
+    deliver_challenge,
+)
 from typing import Any
 
 __all__ = [
+    "PoolAddress",
+    "RemotePool",
     "WorkerBusyError",
     "WorkerCrashedError",
     "WorkerPool",
     "WorkerTimeoutError",
     "network_isolation_supported",
+    "start_pool_server",
 ]
 
 log = logging.getLogger("coopld.workers")
 
-#: stack of the evaluating thread in a child (virtual; pages are touched only by deep queries)
+#: stack of each evaluating thread in a child (virtual; pages are touched only by deep queries)
 STACK_BYTES = 256 * 1024 * 1024
 #: address space a child may add to what it inherited before an allocation fails
 MEMORY_HEADROOM_BYTES = 2 * 1024 * 1024 * 1024
-#: a child whose private memory grew by more than this is warm: one per pool may stay
-WARM_BYTES = 48 * 1024 * 1024
-#: and even that one retires past this (a leak, or a dataset whose copy is too big to keep)
-WARM_LIMIT_BYTES = 1024 * 1024 * 1024
+#: a child whose private memory grew past this is replaced once it is idle
+GROWTH_LIMIT_BYTES = 1024 * 1024 * 1024
 #: private memory is only measured after requests that took at least this long (lookups never)
 HEAVY_SECONDS = 0.01
 #: and every child retires after this many requests (slow leaks never accumulate)
 RETIRE_AFTER_REQUESTS = 20000
+#: how long a web process waits past a deadline for the pool server's own answer to it
+REMOTE_GRACE_SECONDS = 2.0
+
+_ANSWER = struct.Struct("<Qq")  # child -> pool: request number, growth in bytes (-1: not measured)
+_REQUEST = struct.Struct("<Q")  # pool -> child: request number
+_DEADLINE = struct.Struct("<d")  # web process -> pool server: time.monotonic() deadline
 
 
 class WorkerTimeoutError(Exception):
-    """The deadline passed while the child was working; it has been killed."""
+    """The deadline passed while the query was being evaluated; its child has been killed."""
 
 
 class WorkerBusyError(Exception):
-    """No worker became free before the deadline."""
+    """No evaluation slot became free before the deadline."""
 
 
 class WorkerCrashedError(Exception):
-    """The child died while working (a signal, or an abort on a failed allocation)."""
+    """The child died while evaluating (a signal, or an abort on a failed allocation)."""
 
     def __init__(self, message: str, signal_number: int | None) -> None:
         super().__init__(message)
         self.signal_number = signal_number
 
+    def __reduce__(self) -> tuple[Any, ...]:  # it crosses processes (RemotePool)
+        return (type(self), (str(self), self.signal_number))
 
-@dataclass
+
+@dataclass(eq=False)
+class _Call:
+    payload: bytes  # pickled
+    deadline: float
+    solo: bool = False  # evaluated alone, in a child of its own
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: bytes | None = None  # pickled (ok, value)
+    error: BaseException | None = None
+    child: _Child | None = None
+    number: int = 0
+
+
+@dataclass(eq=False)
 class _Child:
     pid: int
     conn: Connection
+    solo: bool
+    calls: dict[int, _Call] = field(default_factory=dict)
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
     served: int = 0
-    warm: bool = False
+    retiring: bool = False  # takes no new calls; stopped once idle
+    killed: bool = False  # stopped by the pool: the calls it still had are not to blame
+    dead: bool = False
 
 
 class WorkerPool:
-    """At most ``size`` children per process, forked on demand and killed at the deadline."""
+    """Up to ``size`` queries at once, in one child forked on demand and killed at a deadline."""
 
     def __init__(
         self,
@@ -108,23 +154,21 @@ class WorkerPool:
         *,
         isolate_network: bool = True,
         memory_headroom: int = MEMORY_HEADROOM_BYTES,
-        warm_token: str | None = None,
     ) -> None:
-        """``warm_token``: a name shared by the pools of one server (chosen before it forks)."""
         self.handler = handler
         self.size = max(1, size)
         self.isolate_network = isolate_network
         self.memory_headroom = memory_headroom
-        self.warm_token = warm_token
         self._reset()
 
     def _reset(self) -> None:
         self._owner = os.getpid()
         self._cond = threading.Condition(threading.Lock())
-        self._idle: list[_Child] = []
-        self._live = 0
-        self._warm: int | None = None  # the pid of the one child allowed to stay warm
-        self._token: socket.socket | None = None
+        self._fork_lock = threading.Lock()
+        self._child: _Child | None = None  # the child new calls go to
+        self._children: set[_Child] = set()
+        self._busy = 0  # calls holding an evaluation slot
+        self._numbers = itertools.count(1)
         self._closed = False
         self.forks = 0  # statistics, for tests and the benchmark
         self.kills = 0
@@ -135,203 +179,461 @@ class WorkerPool:
         if self._owner != os.getpid():
             self._reset()
 
-    # -- the public operation ---------------------------------------------------------
+    # -- the public operations --------------------------------------------------------
     def call(self, payload: Any, deadline: float) -> Any:
-        """Run ``handler(payload)`` in a child; ``deadline`` is a ``time.monotonic()`` value."""
-        self._check_owner()
-        child = self._acquire(deadline)
-        if deadline <= time.monotonic():
-            self._release(child)
-            raise WorkerBusyError("no query worker became free in time")
-        try:
-            child.conn.send_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not child.conn.poll(remaining):
-                self._retire(child, kill=True)
-                self.kills += 1
-                self._replace_soon()
-                raise WorkerTimeoutError("deadline passed")
-            data = child.conn.recv_bytes()
-        except (EOFError, OSError):
-            signal_number = self._retire(child, kill=True)
-            name = signal.Signals(signal_number).name if signal_number else "exit"
-            raise WorkerCrashedError(f"query worker stopped ({name})", signal_number) from None
-        ok, value, growth = pickle.loads(data)
-        child.served += 1
-        if self._keep(child, growth):
-            self._release(child)
-        else:
-            self._retire(child, kill=True)
-            self._replace_soon()
+        """``handler(payload)`` in a child; ``deadline`` is a ``time.monotonic()`` value."""
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        ok, value = pickle.loads(self.call_pickled(data, deadline))
         if not ok:
             raise value
         return value
 
+    def call_pickled(self, payload: bytes, deadline: float) -> bytes:
+        """The same with the payload pickled, and the handler's ``(ok, value)`` pickled back."""
+        self._check_owner()
+        call = _Call(payload, deadline)
+        self._take_slot(deadline)
+        try:
+            self._dispatch(call)
+            if not call.done.wait(max(0.0, deadline - time.monotonic())):
+                self._abandon(call)
+        finally:
+            self._give_slot()
+        if call.error is not None:
+            raise call.error
+        assert call.answer is not None
+        return call.answer
+
+    def prefork(self) -> None:
+        """Fork the child now, so that the first query does not wait for it."""
+        self._check_owner()
+        with contextlib.suppress(OSError, WorkerCrashedError):  # closed meanwhile
+            self._shared_child()
+
     def close(self) -> None:
-        """Stop the idle children of this process (busy ones stop at end-of-file)."""
+        """Stop every child of this pool; calls still waiting fail."""
         if self._owner != os.getpid():
             return
         with self._cond:
             self._closed = True
-            idle, self._idle = self._idle, []
-        for child in idle:
-            self._retire(child, kill=True)
-
-    # -- bookkeeping ------------------------------------------------------------------
-    def _keep(self, child: _Child, growth: int | None) -> bool:
-        """May this child serve again? (One warm child per pool, within its limits.)"""
-        if child.served >= RETIRE_AFTER_REQUESTS:
-            return False
-        if growth is None or growth <= WARM_BYTES:
-            return True
-        if growth > WARM_LIMIT_BYTES:
-            return False
-        with self._cond:
-            if child.warm:
-                return True
-            if self._warm is None and self._claim_token():
-                child.warm, self._warm = True, child.pid
-                return True
-        return False
-
-    def _claim_token(self) -> bool:
-        """The server-wide right to keep a warm child (always, without a shared name)."""
-        if self.warm_token is None or not hasattr(socket, "AF_UNIX") or sys.platform != "linux":
-            return True
-        token = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        try:
-            token.bind("\0" + self.warm_token)  # the abstract namespace: no file
-        except OSError:
-            token.close()
-            return False
-        self._token = token
-        return True
-
-    def _release_token(self) -> None:
-        if self._token is not None:
-            self._token.close()
-            self._token = None
-
-    def _acquire(self, deadline: float) -> _Child:
-        with self._cond:
-            while not self._idle and self._live >= self.size:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise WorkerBusyError("every query worker is busy")
-                self._cond.wait(remaining)
-            if self._idle:
-                for index, child in enumerate(self._idle):
-                    if child.warm:  # the warm child first: its pages are its own already
-                        return self._idle.pop(index)
-                return self._idle.pop()  # else LIFO: the most recently used child
-            self._live += 1
-        try:
-            return self._fork()
-        except BaseException:
-            with self._cond:
-                self._live -= 1
-                self._cond.notify()
-            raise
-
-    def _release(self, child: _Child) -> None:
-        with self._cond:
-            self._idle.append(child)
-            self._cond.notify()
-
-    def _retire(self, child: _Child, *, kill: bool) -> int | None:
-        """Stop and reap a child; the signal that ended it, if any."""
-        if kill:
+            children, self._child = list(self._children), None
+            for child in children:
+                child.killed = True
+        for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child.pid, signal.SIGKILL)
-        child.conn.close()
-        signal_number = None
-        try:
-            _, status = os.waitpid(child.pid, 0)
-            if os.WIFSIGNALED(status):
-                signal_number = os.WTERMSIG(status)
-        except ChildProcessError:
-            pass
+
+    # -- slots ------------------------------------------------------------------------
+    def _take_slot(self, deadline: float) -> None:
         with self._cond:
-            self._live -= 1
-            if self._warm == child.pid:
-                self._warm = None
-                self._release_token()
+            while self._busy >= self.size:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WorkerBusyError("every query evaluation slot is busy")
+                self._cond.wait(remaining)
+            self._busy += 1
+
+    def _give_slot(self) -> None:
+        with self._cond:
+            self._busy -= 1
             self._cond.notify()
-        return None if kill and signal_number == signal.SIGKILL else signal_number
+
+    # -- children ---------------------------------------------------------------------
+    def _shared_child(self) -> _Child:
+        with self._fork_lock:
+            with self._cond:
+                child = self._child
+                if child is not None and not (child.dead or child.retiring or child.killed):
+                    return child
+                if self._closed:
+                    raise WorkerCrashedError("the query pool is closed", None)
+            child = self._fork(self.size, solo=False)
+            with self._cond:
+                self._child = child
+            return child
+
+    def _dispatch(self, call: _Call) -> None:
+        """Send the call to a child (forking one if needed); failures end the call."""
+        while not call.done.is_set():
+            try:
+                child = self._fork(1, solo=True) if call.solo else self._shared_child()
+            except (OSError, WorkerCrashedError) as exc:
+                self._finish(call, error=_as_crash(exc))
+                return
+            with self._cond:
+                if call.done.is_set():  # abandoned at its deadline meanwhile
+                    if call.solo:
+                        self._stop(child)
+                    return
+                if child.dead or child.killed:
+                    continue  # it died between: another one
+                call.number, call.child = next(self._numbers), child
+                child.calls[call.number] = call
+            try:
+                with child.send_lock:
+                    child.conn.send_bytes(_REQUEST.pack(call.number) + call.payload)
+            except OSError:
+                pass  # the child is gone: its reader sends the call on, or ends it
+            return
+
+    def _finish(
+        self, call: _Call, *, answer: bytes | None = None, error: BaseException | None = None
+    ) -> None:
+        with self._cond:
+            if call.done.is_set():
+                return
+            call.answer, call.error = answer, error
+            call.done.set()
+
+    def _abandon(self, call: _Call) -> None:
+        """The deadline passed: end the call, and kill the child evaluating it."""
+        with self._cond:
+            if call.done.is_set():
+                return  # answered just now
+            call.error = WorkerTimeoutError("deadline passed")
+            call.done.set()
+            child = call.child
+            if child is None or child.calls.pop(call.number, None) is None:
+                return  # between two children: nothing to kill
+            child.killed = True
+            if self._child is child:
+                self._child = None
+        self._stop(child)
+        self.kills += 1
+        if not child.solo:
+            self._replace_soon()
+
+    def _stop(self, child: _Child) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid, signal.SIGKILL)
 
     def _replace_soon(self) -> None:
         """Fork a successor off the request path, so the next query does not wait for it."""
-        threading.Thread(target=self._prefork, name="coopld-fork", daemon=True).start()
+        threading.Thread(target=self.prefork, name="coopld-fork", daemon=True).start()
 
-    def _prefork(self) -> None:
-        with self._cond:
-            if self._closed or self._owner != os.getpid() or self._live >= self.size:
-                return
-            self._live += 1
-        try:
-            child = self._fork()
-        except OSError:
-            with self._cond:
-                self._live -= 1
-                self._cond.notify()
-            return
-        self._release(child)
-
-    def _fork(self) -> _Child:
+    def _fork(self, threads: int, *, solo: bool) -> _Child:
         parent_end, child_end = Pipe(duplex=True)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which never returns
             try:
                 parent_end.close()
-                _child_main(child_end, self.handler, self.isolate_network, self.memory_headroom)
+                _child_main(
+                    child_end, self.handler, threads, self.isolate_network, self.memory_headroom
+                )
             finally:
                 os._exit(0)
         child_end.close()
-        self.forks += 1
-        return _Child(pid, parent_end)
+        child = _Child(pid, parent_end, solo)
+        with self._cond:
+            self._children.add(child)
+            self.forks += 1
+            if self._closed:
+                child.killed = True
+                self._stop(child)
+        threading.Thread(
+            target=self._read, args=(child,), name=f"coopld-pool-{pid}", daemon=True
+        ).start()
+        return child
+
+    def _read(self, child: _Child) -> None:
+        """Hand each answer of ``child`` to its call; when the child ends, its calls on."""
+        while True:
+            try:
+                data = child.conn.recv_bytes()
+            except (EOFError, OSError):
+                break
+            number, growth = _ANSWER.unpack_from(data)
+            with self._cond:
+                call = child.calls.pop(number, None)
+                child.served += 1
+                if child.solo or child.served >= RETIRE_AFTER_REQUESTS:
+                    child.retiring = True
+                elif growth > GROWTH_LIMIT_BYTES:
+                    log.warning("query worker %d retires: %d MB private", child.pid, growth >> 20)
+                    child.retiring = True
+                if call is not None and not call.done.is_set():
+                    call.answer = data[_ANSWER.size :]
+                    call.done.set()
+                idle_retired = child.retiring and not child.calls
+                if idle_retired:
+                    child.killed = True
+                    if self._child is child:
+                        self._child = None
+            if idle_retired:
+                self._stop(child)
+                if not child.solo:
+                    self._replace_soon()
+        signal_number = self._reap(child)
+        with self._cond:
+            child.dead = True
+            self._children.discard(child)
+            if self._child is child:
+                self._child = None
+            orphans = [call for call in child.calls.values() if not call.done.is_set()]
+            child.calls.clear()
+            closed = self._closed
+        if not orphans:
+            return
+        if closed:
+            for call in orphans:
+                self._finish(call, error=WorkerCrashedError("the query pool is closed", None))
+        elif child.killed:  # killed for another call's deadline: these are not to blame
+            for call in orphans:
+                self._dispatch(call)
+        elif len(orphans) == 1:
+            name = signal.Signals(signal_number).name if signal_number else "exit"
+            error = WorkerCrashedError(f"query worker stopped ({name})", signal_number)
+            self._finish(orphans[0], error=error)
+        else:  # which one was it? each runs again alone
+            for call in orphans:
+                call.solo = True
+                self._dispatch(call)
+        if not child.solo and not closed:
+            self._replace_soon()
+
+    def _reap(self, child: _Child) -> int | None:
+        """Wait for the child; the signal that ended it, if any."""
+        child.conn.close()
+        try:
+            _, status = os.waitpid(child.pid, 0)
+        except ChildProcessError:
+            return None
+        return os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+
+
+def _as_crash(exc: BaseException) -> WorkerCrashedError:
+    if isinstance(exc, WorkerCrashedError):
+        return exc
+    return WorkerCrashedError(f"no query worker could be started ({exc})", None)
+
+
+# -- one pool for the whole server -----------------------------------------------------------
+@dataclass(frozen=True)
+class PoolAddress:
+    """Where a pool server listens (an abstract Unix socket name: no file), and its key."""
+
+    address: str
+    authkey: bytes = field(repr=False)
+    pid: int
+
+
+def start_pool_server(pool: WorkerPool) -> PoolAddress:
+    """Fork a process that serves ``pool`` to every process that knows the address.
+
+    Called in the process that holds the store, before it forks anything else: the pool's
+    children are forked from the pool server and so share that store. The socket listens
+    before this returns (connections made early wait in its backlog). A connection must come
+    from this user (``SO_PEERCRED``) and prove the key (``multiprocessing``'s HMAC handshake,
+    made on the connection's own thread, so a silent caller holds up no one): no other local
+    process can send a pickle. The server ends with the process that started it
+    (``PR_SET_PDEATHSIG``).
+    """
+    address = f"\0coopld-pool-{os.getpid()}-{secrets.token_hex(8)}"
+    authkey = secrets.token_bytes(32)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen(64)
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the pool server, which never returns
+        try:
+            _pool_server_main(pool, listener, authkey, parent)
+        finally:
+            os._exit(0)
+    listener.close()
+    return PoolAddress(address, authkey, pid)
+
+
+def _pool_server_main(
+    pool: WorkerPool, listener: socket.socket, authkey: bytes, parent: int
+) -> None:  # pragma: no cover - runs in the pool server
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; we follow it
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:
+        return
+    gc.freeze()
+    pool._reset()
+    pool.prefork()
+    while True:
+        try:
+            client, _ = listener.accept()
+        except OSError:
+            continue
+        threading.Thread(
+            target=_serve_connection, args=(pool, client, authkey), daemon=True
+        ).start()
+
+
+def _serve_connection(
+    pool: WorkerPool, client: socket.socket, authkey: bytes
+) -> None:  # pragma: no cover - runs in the pool server
+    credentials = client.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _, uid, _ = struct.unpack("3i", credentials)
+    if uid != os.getuid():
+        client.close()
+        return
+    with Connection(client.detach()) as conn:
+        try:
+            deliver_challenge(conn, authkey)
+            answer_challenge(conn, authkey)
+        except (OSError, EOFError, AuthenticationError):
+            return
+        while True:
+            try:
+                data = conn.recv_bytes()
+            except (EOFError, OSError):
+                return
+            (deadline,) = _DEADLINE.unpack_from(data)
+            try:
+                answer = pool.call_pickled(data[_DEADLINE.size :], deadline)
+            except (WorkerTimeoutError, WorkerBusyError, WorkerCrashedError) as exc:
+                answer = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                conn.send_bytes(answer)
+            except OSError:
+                return
+
+
+class _Unreachable(Exception):
+    """The pool server cannot be reached (gone, or never there)."""
+
+
+class RemotePool:
+    """A web process's handle on the server's pool: the same ``call`` as :class:`WorkerPool`.
+
+    Each thread keeps its own connection. If the pool server cannot be reached, this process
+    logs it once and from then on evaluates in a :class:`WorkerPool` of its own (``fallback``):
+    queries are still answered, with the deadline, only without the shared warm child.
+    """
+
+    def __init__(self, server: PoolAddress, fallback: Callable[[], WorkerPool]) -> None:
+        self.server = server
+        self._make_fallback = fallback
+        self._fallback: WorkerPool | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    @property
+    def fallback(self) -> WorkerPool | None:
+        return self._fallback
+
+    def call(self, payload: Any, deadline: float) -> Any:
+        if self._fallback is None:
+            try:
+                data = self._call_remote(payload, deadline)
+            except _Unreachable as exc:
+                self._use_fallback(exc)
+            else:
+                ok, value = pickle.loads(data)
+                if not ok:
+                    raise value
+                return value
+        assert self._fallback is not None
+        return self._fallback.call(payload, deadline)
+
+    def _call_remote(self, payload: Any, deadline: float) -> bytes:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        try:
+            if conn is None:
+                conn = Client(self.server.address, family="AF_UNIX", authkey=self.server.authkey)
+                self._local.conn = conn
+            data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+            conn.send_bytes(_DEADLINE.pack(deadline) + data)
+            wait = deadline - time.monotonic() + REMOTE_GRACE_SECONDS
+            if not conn.poll(max(0.0, wait)):
+                self._drop()
+                raise WorkerTimeoutError("the query pool did not answer in time")
+            return conn.recv_bytes()
+        except (OSError, EOFError) as exc:
+            self._drop()
+            raise _Unreachable(str(exc) or type(exc).__name__) from None
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
+
+    def _use_fallback(self, reason: _Unreachable) -> None:
+        with self._lock:
+            if self._fallback is None:
+                log.warning("the query pool server is unreachable (%s): evaluating here", reason)
+                self._fallback = self._make_fallback()
+
+    def close(self) -> None:
+        self._drop()
+        if self._fallback is not None:
+            self._fallback.close()
 
 
 # -- the child --------------------------------------------------------------------------
 def _child_main(
-    conn: Connection, handler: Callable[[Any], Any], isolate_network: bool, headroom: int
+    conn: Connection,
+    handler: Callable[[Any], Any],
+    threads: int,
+    isolate_network: bool,
+    headroom: int,
 ) -> None:  # pragma: no cover - runs in the child
     keep = conn.fileno()
     os.closerange(3, keep)
     os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
-    for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
-        signal.signal(number, signal.SIG_DFL)
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent; we follow at EOF
     gc.freeze()  # the collector never walks (and so never copies) the inherited objects
     if isolate_network:
         _deny_network_sockets()
     threading.stack_size(STACK_BYTES)
-    worker = threading.Thread(target=_serve, args=(conn, handler), name="coopld-query")
-    worker.start()
-    _limit_address_space(headroom)
-    worker.join()
-
-
-def _serve(conn: Connection, handler: Callable[[Any], Any]) -> None:  # pragma: no cover
+    jobs: queue.SimpleQueue[tuple[int, bytes]] = queue.SimpleQueue()
+    send_lock = threading.Lock()
     baseline = _private_bytes()
+    for number in range(threads):
+        threading.Thread(
+            target=_evaluate,
+            args=(jobs, conn, send_lock, handler, baseline),
+            name=f"coopld-query-{number}",
+            daemon=True,
+        ).start()
+    _limit_address_space(headroom)
     while True:
         try:
-            payload = pickle.loads(conn.recv_bytes())
+            data = conn.recv_bytes()
         except (EOFError, OSError):
             os._exit(0)
+        (number,) = _REQUEST.unpack_from(data)
+        jobs.put((number, data[_REQUEST.size :]))
+
+
+def _evaluate(
+    jobs: queue.SimpleQueue[tuple[int, bytes]],
+    conn: Connection,
+    send_lock: threading.Lock,
+    handler: Callable[[Any], Any],
+    baseline: int,
+) -> None:  # pragma: no cover - runs in the child
+    while True:
+        number, payload = jobs.get()
         started = time.monotonic()
         try:
-            answer: tuple[bool, Any] = (True, handler(payload))
-        except Exception as exc:  # reported to the parent, which decides what it means
+            answer: tuple[bool, Any] = (True, handler(pickle.loads(payload)))
+        except Exception as exc:  # reported to the caller, which decides what it means
             answer = (False, exc)
-        heavy = time.monotonic() - started >= HEAVY_SECONDS
-        if heavy:
+        growth = -1
+        if time.monotonic() - started >= HEAVY_SECONDS:
             _LIBC.malloc_trim(0)  # give back what the query allocated and freed
-        growth = _private_bytes() - baseline if heavy else None
+            growth = _private_bytes() - baseline
         try:
-            data = pickle.dumps((*answer, growth), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            data = pickle.dumps((False, RuntimeError(f"unpicklable answer: {exc}"), growth))
-        conn.send_bytes(data)
+            data = pickle.dumps((False, RuntimeError(f"unpicklable answer: {exc}")))
+        try:
+            with send_lock:
+                conn.send_bytes(_ANSWER.pack(number, growth) + data)
+        except OSError:
+            os._exit(0)
 
 
 _LIBC = ctypes.CDLL(None)

@@ -14,11 +14,9 @@ import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from secrets import token_hex
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, g, request
-from flask.blueprints import BlueprintSetupState
 from werkzeug.datastructures import MultiDict
 
 from ..config import Settings
@@ -77,12 +75,6 @@ READ_ONLY = "this SPARQL endpoint is read-only: SPARQL Update is not accepted"
 _engine_lock = threading.Lock()
 
 
-@bp.record_once
-def _name_the_warm_token(state: BlueprintSetupState) -> None:
-    # chosen when the app is made, before gunicorn forks its workers: they all share it
-    state.app.extensions["coopld.sparql_token"] = f"coopld-sparql-{os.getpid()}-{token_hex(6)}"
-
-
 def get_engine(app: Flask | None = None) -> QueryEngine:
     """The query engine of this process (made on first use; its workers fork even later)."""
     app = app or current_app
@@ -91,9 +83,9 @@ def get_engine(app: Flask | None = None) -> QueryEngine:
         with _engine_lock:
             engine = app.extensions.get("coopld.query_engine")
             if engine is None or engine.pid != os.getpid():
-                token = app.extensions.get("coopld.sparql_token")
+                server = app.extensions.get("coopld.query_server")
                 dataset, settings = app.extensions["coopld.dataset"], app.config["COOPLD_SETTINGS"]
-                engine = QueryEngine(dataset, settings, warm_token=token)
+                engine = QueryEngine(dataset, settings, server)
                 app.extensions["coopld.query_engine"] = engine
     return engine
 
