@@ -99,8 +99,8 @@ def _dataset_table(dataset: dict[str, Any], concurrency: list[int]) -> list[str]
 def _note(note: str, after: dict[str, Any]) -> str:
     depth = after.get("pss_by_depth_mb") or []
     if after.get("processes", 1) > 1 and len(depth) == 3:
-        split = f"PSS after: master {depth[0]:,} + workers {depth[1]:,}"
-        split += f" + their children {depth[2]:,} MB" if depth[2] else " MB"
+        split = f"PSS after: master {depth[0]:,} + web workers and query pool {depth[1]:,}"
+        split += f" + query worker {depth[2]:,} MB" if depth[2] else " MB"
         note = f"{note}; {split}" if note else split
     return note
 
