@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
+from urllib.parse import parse_qsl
 
 import pytest
 from flask import Flask
@@ -11,7 +13,7 @@ from werkzeug.test import Client
 from coopld.config import Settings
 from coopld.store import Dataset
 from coopld.web import create_app
-from coopld.web.fastpath import DocumentFastPath, SparqlFastPath
+from coopld.web.fastpath import DocumentFastPath, SparqlFastPath, query_parameter
 from coopld.web.publisher import get_publisher
 
 PLAN = "{base}/id/agreement/cor-ec-jap-2026"
@@ -270,3 +272,39 @@ def test_what_documents_leave_to_the_view(settings: Settings, dataset: Dataset) 
     ]:
         assert not _compare_documents(fast, reference, path, headers), path
     assert not _compare_documents(fast, reference, plan, {}, method="HEAD")
+
+
+def test_the_query_parameter_is_decoded_as_parse_qsl_decodes_it() -> None:
+    """Every escape, broken escape, backslash, plus and byte that is not UTF-8, at random."""
+    pieces = [
+        "%41",
+        "%e2%82%ac",
+        "%E2%82",
+        "%ff",
+        "%",
+        "%4",
+        "%zz",
+        "%%",
+        "\\",
+        "\\x41",
+        "%5C",
+        "%5cx41",
+        "+",
+        "%2B",
+        "a",
+        "{",
+        " ",
+        "%0A",
+        "%00",
+        "\\u0041",
+        "%C3%A9",
+        "#",
+    ]
+    generator = random.Random(20261122)
+    for _ in range(3000):
+        value = "".join(generator.choice(pieces) for _ in range(generator.randint(0, 12)))
+        raw = "query=" + value
+        expected = parse_qsl(raw, keep_blank_values=True, errors="replace")
+        assert [("query", query_parameter(raw))] == expected, raw
+    for other in ("", "query", "format=json", "query=a&format=json", "query=a&", "Query=a"):
+        assert query_parameter(other) is None, other

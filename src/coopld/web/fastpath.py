@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from flask import Flask
 from werkzeug.sansio.utils import get_current_url, get_host
@@ -41,7 +41,7 @@ from .cache import mark_cacheable
 from .negotiate import choose_format, wants_html
 from .representation import http_date, validator_fields
 
-__all__ = ["DocumentFastPath", "SparqlFastPath"]
+__all__ = ["DocumentFastPath", "SparqlFastPath", "query_parameter"]
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -117,8 +117,8 @@ class SparqlFastPath(_FastPath):
         raw = environ.get("QUERY_STRING", "")
         if not raw or len(raw) > settings.max_request_bytes or not raw.isascii():
             return None
-        params = parse_qsl(raw, keep_blank_values=True, errors="replace")
-        if len(params) != 1 or params[0][0] != "query":
+        text = query_parameter(raw)
+        if text is None:
             return None
         accept = environ.get("HTTP_ACCEPT")
         if wants_html(accept):
@@ -128,7 +128,7 @@ class SparqlFastPath(_FastPath):
             return None
         basemap = BaseMap(settings.base, public)
         analysis = analyse_query(
-            params[0][1], basemap.canonical + "/sparql", basemap.public, basemap.canonical
+            text, basemap.canonical + "/sparql", basemap.public, basemap.canonical
         )
         if analysis.form is None:
             return None
@@ -159,6 +159,28 @@ class SparqlFastPath(_FastPath):
             *self.cors,
         ]
         return headers, result.body
+
+
+def query_parameter(raw: str) -> str | None:
+    """The value of ``query`` when the (ASCII) query string is ``query=…`` and nothing else.
+
+    The same string as ``urllib.parse.parse_qsl(raw, errors="replace")`` gives, decoded in C:
+    Python's ``unquote`` walks the text escape by escape (21 µs for a lookup of one resource,
+    against 5 µs here: a few percent of the whole answer). Every ``%`` becomes ``\\x`` (and every backslash ``\\x5c`` first, so no other
+    escape can appear) for the ``unicode_escape`` codec; an escape that is not two hex digits
+    makes it fail, and then ``unquote`` decides.
+    """
+    if not raw.startswith("query=") or "&" in raw:
+        return None
+    value = raw[len("query=") :].replace("+", " ")
+    if "%" not in value:
+        return value
+    escaped = value.replace("\\", "\\x5c").replace("%", "\\x")
+    try:
+        octets = escaped.encode("ascii").decode("unicode_escape").encode("latin-1")
+    except UnicodeError:
+        return unquote(value, errors="replace")
+    return octets.decode("utf-8", "replace")
 
 
 class DocumentFastPath(_FastPath):
