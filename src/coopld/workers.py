@@ -122,7 +122,6 @@ class WorkerCrashedError(Exception):
 @dataclass(eq=False)
 class _Call:
     payload: bytes  # pickled
-    deadline: float
     solo: bool = False  # evaluated alone, in a child of its own
     done: threading.Event = field(default_factory=threading.Event)
     answer: bytes | None = None  # pickled (ok, value)
@@ -191,7 +190,7 @@ class WorkerPool:
     def call_pickled(self, payload: bytes, deadline: float) -> bytes:
         """The same with the payload pickled, and the handler's ``(ok, value)`` pickled back."""
         self._check_owner()
-        call = _Call(payload, deadline)
+        call = _Call(payload)
         self._take_slot(deadline)
         try:
             self._dispatch(call)
@@ -220,8 +219,7 @@ class WorkerPool:
             for child in children:
                 child.killed = True
         for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child.pid, signal.SIGKILL)
+            self._stop(child)
 
     # -- slots ------------------------------------------------------------------------
     def _take_slot(self, deadline: float) -> None:
