@@ -182,10 +182,7 @@ class WorkerPool:
     def call(self, payload: Any, deadline: float) -> Any:
         """``handler(payload)`` in a child; ``deadline`` is a ``time.monotonic()`` value."""
         data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-        ok, value = pickle.loads(self.call_pickled(data, deadline))
-        if not ok:
-            raise value
-        return value
+        return _unpacked(self.call_pickled(data, deadline))
 
     def call_pickled(self, payload: bytes, deadline: float) -> bytes:
         """The same with the payload pickled, and the handler's ``(ok, value)`` pickled back."""
@@ -293,13 +290,17 @@ class WorkerPool:
             child = call.child
             if child is None or child.calls.pop(call.number, None) is None:
                 return  # between two children: nothing to kill
-            child.killed = True
-            if self._child is child:
-                self._child = None
+            self._detach(child)
         self._stop(child)
         self.kills += 1
         if not child.solo:
             self._replace_soon()
+
+    def _detach(self, child: _Child) -> None:
+        """Take ``child`` out of service before the pool kills it (hold ``_cond``)."""
+        child.killed = True
+        if self._child is child:
+            self._child = None
 
     def _stop(self, child: _Child) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -354,9 +355,7 @@ class WorkerPool:
                     call.done.set()
                 idle_retired = child.retiring and not child.calls
                 if idle_retired:
-                    child.killed = True
-                    if self._child is child:
-                        self._child = None
+                    self._detach(child)
             if idle_retired:
                 self._stop(child)
                 if not child.solo:
@@ -397,6 +396,14 @@ class WorkerPool:
         except ChildProcessError:
             return None
         return os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+
+
+def _unpacked(data: bytes) -> Any:
+    """The handler's value from its pickled ``(ok, value)``; its exception raised if not ok."""
+    ok, value = pickle.loads(data)
+    if not ok:
+        raise value
+    return value
 
 
 def _as_crash(exc: BaseException) -> WorkerCrashedError:
@@ -525,10 +532,7 @@ class RemotePool:
             except _Unreachable as exc:
                 self._use_fallback(exc)
             else:
-                ok, value = pickle.loads(data)
-                if not ok:
-                    raise value
-                return value
+                return _unpacked(data)
         assert self._fallback is not None
         return self._fallback.call(payload, deadline)
 
