@@ -18,6 +18,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import FOAF, RDF, RDFS
+from werkzeug.datastructures import Headers
 
 from .webdata import make_dataset, write_build
 
@@ -36,14 +37,14 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 
 def fetch(
     url: str, headers: dict[str, str] | None = None, method: str = "GET"
-) -> tuple[int, dict[str, str], bytes]:
+) -> tuple[int, Headers, bytes]:
     """One request, redirects not followed, errors returned rather than raised."""
     request = urllib.request.Request(url, headers=headers or {}, method=method)
     try:
         with _OPENER.open(request, timeout=30) as response:
-            return response.status, dict(response.headers.items()), response.read()
+            return response.status, Headers(list(response.headers.items())), response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers.items()), error.read()
+        return error.code, Headers(list(error.headers.items())), error.read()
 
 
 def first_agreement(url: str) -> str:

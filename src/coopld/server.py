@@ -2,8 +2,9 @@
 
 The dataset is loaded, and what every request needs (the member lists, the label
 languages, the JSON-LD context) computed, once in the parent process: gunicorn's
-workers fork from it and share those pages. Workers are threaded (``gthread``) so
-that a client's keep-alive connection does not hold a whole process. The SPARQL query pool
+workers fork from it and share those pages. Each worker is uvicorn's (HTTP in C, on an event
+loop) serving the app through :mod:`coopld.web.asgi`, which answers ordinary lookups on the
+loop and passes everything else to Flask on a few threads. The SPARQL query pool
 is forked from the parent too, before the workers, and serves them all (:mod:`coopld.workers`).
 """
 
@@ -17,17 +18,18 @@ from .store import open_dataset
 
 __all__ = ["gunicorn_options", "run_server"]
 
-#: threads per gunicorn worker: dereferencing is short and mostly outside the GIL-bound
-#: Python (pyoxigraph, cached bytes), so a few threads keep a worker busy
+#: threads per gunicorn worker for the requests Flask answers (the rest never leave the event
+#: loop): enough for slow queries waiting on the query pool not to hold up the others
 THREADS_PER_WORKER = 4
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    from .web.asgi import worker_class
+
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
-        "worker_class": "gthread",
-        "threads": THREADS_PER_WORKER,
+        "worker_class": worker_class(),
         "preload_app": True,
         "keepalive": 5,
         # no fixed request-line cap: the app answers an over-long query string itself,
@@ -61,6 +63,7 @@ def run_server(settings: Settings) -> None:
     from gunicorn.app.base import BaseApplication
 
     from .query import start_query_server
+    from .web.asgi import Front
 
     # one query pool for the whole server, forked now so that it shares the loaded store and
     # every gunicorn worker forked after it reaches it (see coopld.workers)
@@ -72,6 +75,6 @@ def run_server(settings: Settings) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return app
+            return Front(app, THREADS_PER_WORKER)
 
     _Gunicorn().run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 
 from ..config import Settings, load_settings
+from ..errors import CoopldError
 from ..store import Dataset, open_dataset
 from .errors import register_error_handlers
 
@@ -45,7 +46,22 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
             app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1
         )
 
+    from .asgi import TARGET_LIMIT, TOO_LONG, QuickGate
+
+    # innermost: under gunicorn, a request tried on the event loop stops here (web/asgi.py)
+    app.wsgi_app = QuickGate(app.wsgi_app)  # type: ignore[method-assign]
     register_error_handlers(app)
+
+    @app.before_request
+    def target_length() -> None:
+        length = request.environ.get(TOO_LONG)  # set by the HTTP front under gunicorn
+        if length:
+            raise CoopldError(
+                f"the request target is {length} bytes long; this server reads at most "
+                f"{TARGET_LIMIT}",
+                hint="send a SPARQL query with POST",
+                status=414,
+            )
 
     @app.before_request
     def preflight() -> Response | None:
