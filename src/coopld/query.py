@@ -71,8 +71,8 @@ __all__ = [
 Kind = Literal["solutions", "boolean", "graph"]
 
 #: bytes of answers each web process keeps to answer a repeated query without evaluating it
-CACHE_BYTES = 32 * 1024 * 1024
-CACHE_ENTRY_BYTES = 2 * 1024 * 1024
+CACHE_BYTES = 8 * 1024 * 1024
+CACHE_ENTRY_BYTES = 1024 * 1024
 
 
 class QueryTimeoutError(CoopldError):

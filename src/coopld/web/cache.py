@@ -115,7 +115,7 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 class ResponseCache:
     """WSGI middleware replaying responses marked cacheable; bounded by entries and bytes."""
 
-    def __init__(self, app: WSGIApp, max_entries: int = 4096, max_bytes: int = 32 << 20) -> None:
+    def __init__(self, app: WSGIApp, max_entries: int = 4096, max_bytes: int = 16 << 20) -> None:
         self.app = app
         self.lru: LRU[tuple[str, ...], _Stored] = LRU(max_entries, max_bytes)
 

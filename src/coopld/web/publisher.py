@@ -48,7 +48,7 @@ CONTEXT_PATH = "/def/coop/context.jsonld"
 
 #: representations kept per process: entries and bytes (bodies plus their gzip)
 REPRESENTATION_ENTRIES = 4096
-REPRESENTATION_BYTES = 32 << 20
+REPRESENTATION_BYTES = 16 << 20
 DESCRIPTION_ENTRIES = 64
 
 
