@@ -25,6 +25,8 @@ from urllib.parse import quote
 
 from flask import Flask
 
+from .cache import drain
+
 __all__ = [
     "QUICK",
     "TOO_LONG",
@@ -59,6 +61,7 @@ BAD_REQUEST = (
     "over 127 must be percent-encoded in the target), or the header fields pass "
     f"{HEADER_LIMIT} bytes\n"
 )
+
 
 class Deferred(Exception):
     """The request needs the Flask app: answer it on a thread instead."""
@@ -117,12 +120,7 @@ class Front:
             result = self.wsgi(environ, start_response)
         except Deferred:
             return None
-        try:
-            body = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+        body = drain(result)
         status, headers = started[0]
         encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         return int(status[:3]), encoded, body

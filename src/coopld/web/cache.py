@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from .representation import not_modified
 
-__all__ = ["LRU", "ResponseCache", "mark_cacheable"]
+__all__ = ["LRU", "ResponseCache", "drain", "mark_cacheable"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -139,12 +139,7 @@ class ResponseCache:
         status = str(captured.get("status", ""))
         if not environ.get(CACHEABLE) or not status.startswith(("200", "303")):
             return result
-        try:
-            body = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+        body = drain(result)
         headers = captured["headers"]
         lookup = {name.lower(): value for name, value in headers}
         stored = _Stored(status, headers, body, lookup.get("etag"), lookup.get("last-modified"))
@@ -174,3 +169,13 @@ class ResponseCache:
             return []
         start_response(stored.status, stored.headers)
         return [] if head else [stored.body]
+
+
+def drain(result: Iterable[bytes]) -> bytes:
+    """A WSGI response body read whole, and closed as PEP 3333 asks."""
+    try:
+        return b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
