@@ -32,9 +32,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "worker_class": worker_class(),
         "preload_app": True,
         "keepalive": 5,
-        # no fixed request-line cap: the app answers an over-long query string itself,
-        # with 414 and CORS headers, from settings.max_request_bytes
-        "limit_request_line": 0,
+        # request-line and header limits are the HTTP front's (web/asgi.py: TARGET_LIMIT,
+        # HEADER_LIMIT): uvicorn's worker does not read gunicorn's limit_request_* settings
         "accesslog": None,
         "timeout": max(30, int(settings.query_timeout * 4)),
     }
