@@ -246,9 +246,11 @@ def _server_processes(port: int) -> dict[int, int]:
 
 
 def test_under_gunicorn_one_query_pool_serves_every_worker(
-    live_server: Callable[..., str], expected: dict[str, Any]
+    live_server: Callable[..., str], expected: dict[str, Any], tmp_path: Path
 ) -> None:
-    url = live_server("--workers", "2", env={"COOPLD_QUERY_TIMEOUT": "1.5"})
+    # where gunicorn would put its control socket, which coopld turns off
+    runtime = {"HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path)}
+    url = live_server("--workers", "2", env={"COOPLD_QUERY_TIMEOUT": "1.5", **runtime})
     port = int(url.rsplit(":", 1)[1])
     text = "PREFIX coop: <def/coop#> SELECT (COUNT(*) AS ?n) WHERE { ?a a coop:Agreement }"
     for number in range(12):  # new connections: both gunicorn workers take some
@@ -269,6 +271,7 @@ def test_under_gunicorn_one_query_pool_serves_every_worker(
     assert len(workers) == 2 and len(pool_server) == 1
     assert len(evaluators) == 1, "one child evaluates the queries of both workers"
     assert set(processes) == {master} | workers | pool_server | evaluators
+    assert list(tmp_path.iterdir()) == [], "no control socket, nothing written to HOME"
 
 
 def test_request_size_limits_over_http(live_server: Callable[..., str]) -> None:

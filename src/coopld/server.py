@@ -35,6 +35,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # request-line and header limits are the HTTP front's (web/asgi.py: TARGET_LIMIT,
         # HEADER_LIMIT): uvicorn's worker does not read gunicorn's limit_request_* settings
         "accesslog": None,
+        # no runtime management socket: it would let any process of this user resize or stop
+        # the server, and every server of the user would share its one default path
+        "control_socket_disable": True,
         "timeout": max(30, int(settings.query_timeout * 4)),
     }
 
