@@ -15,6 +15,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from .arenas import load_apart
 from .build import DUMP_NAME, MANIFEST
 from .errors import NotFoundError
 from .namespaces import Iris
@@ -61,14 +62,16 @@ def open_dataset(folder: Path) -> Dataset:
             hint="run `coopld build` first (or `coopld serve --build`)",
         )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    store = load_apart(lambda: _load(folder / f"{DUMP_NAME}.nq"))  # shared after forks
+    return Dataset(store, Iris(manifest["base"]), manifest, folder)
+
+
+def _load(path: Path) -> ox.Store:
     store = ox.Store()
     # keep the dump's blank node labels (derived from their owners, docs/model.md): then a
     # document's bytes, and so its strong ETag, are the same in every process and restart
     # (bulk_load would give them fresh random labels); bulk_extend is as fast
-    quads = ox.parse(
-        path=str(folder / f"{DUMP_NAME}.nq"),
-        format=ox.RdfFormat.N_QUADS,
-        rename_blank_nodes=False,
+    store.bulk_extend(
+        ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)
     )
-    store.bulk_extend(quads)
-    return Dataset(store, Iris(manifest["base"]), manifest, folder)
+    return store
