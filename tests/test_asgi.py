@@ -258,3 +258,191 @@ def test_the_lifespan_protocol_is_answered(fronts: tuple[Front, Route, Flask]) -
 
     asyncio.run(front({"type": "lifespan"}, receive, send))
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+# -- uvicorn's protocol: answers written at once, the rest as ASGI tasks ----------------------
+
+
+class Wire(asyncio.Transport):
+    """A connection's server side: what the protocol writes, and whether it closed it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closed = self.closed_by_server = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.writes.append(bytes(data))
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 5000), "peername": ("127.0.0.1", 50000)}.get(
+            name, default
+        )
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+class Plain:
+    """An ASGI app in front of ``Front`` that hides ``respond_now``: every request a task."""
+
+    def __init__(self, front: Front) -> None:
+        self.front = front
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.front(scope, receive, send)
+
+
+def serve_raw(app: Any, raw: bytes) -> tuple[Wire, int]:
+    """Feed ``raw`` to uvicorn's protocol as coopld's workers run it; (wire, tasks started)."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    from coopld.web.asgi import protocol_class
+
+    protocol = protocol_class()
+    config = Config(app=app, http=protocol, lifespan="off", proxy_headers=False, access_log=False)
+    config.load()
+    loop = asyncio.new_event_loop()
+    wire = Wire()
+    started = 0
+    try:
+        state = ServerState()
+        state.default_headers = [(b"date", b"Sun, 22 Nov 2026 12:00:00 GMT")]  # as uvicorn sets
+        server = protocol(config=config, server_state=state, app_state={}, _loop=loop)
+        start_task = server._start_asgi_task
+
+        def counting(cycle: Any, app: Any) -> None:
+            nonlocal started
+            before = len(server.tasks)
+            start_task(cycle, app)
+            started += len(server.tasks) - before
+
+        server._start_asgi_task = counting
+        server.connection_made(wire)
+
+        async def feed() -> None:
+            server.data_received(raw)
+            while server.tasks:
+                await asyncio.sleep(0.01)
+
+        loop.run_until_complete(asyncio.wait_for(feed(), 30))
+        wire.closed_by_server = wire.closed
+        server.connection_lost(None)
+    finally:
+        loop.close()
+    return wire, started
+
+
+def responses(data: bytes) -> list[tuple[str, list[tuple[str, str]], bytes]]:
+    """Split what was written into (status line, header fields but the date, body)."""
+    found = []
+    while data:
+        head, _, data = data.partition(b"\r\n\r\n")
+        status, *lines = head.decode("latin-1").split("\r\n")
+        fields = [tuple(line.split(": ", 1)) for line in lines]
+        length = int(dict(fields)["content-length"])
+        body, data = data[:length], data[length:]
+        found.append((status, [f for f in fields if f[0] not in ("date", "server-timing")], body))
+    return found  # type: ignore[return-value]
+
+
+def request(target: str, accept: str, *extra: str, version: str = "1.1") -> bytes:
+    lines = [f"GET {target} HTTP/{version}", "Host: 127.0.0.1:5000", f"Accept: {accept}", *extra]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def test_the_protocol_writes_an_answer_at_once_as_the_asgi_route_would(
+    fronts: tuple[Front, Route, Flask], dataset: Dataset
+) -> None:
+    front, route, reference = fronts
+    text = LOOKUP.format(base=dataset.iris.base, plan=PLAN)
+    target = "/sparql?" + urlencode({"query": text})
+    raw = request(target, "application/sparql-results+json")
+    wire, tasks = serve_raw(front, raw)
+    assert tasks == 0 and len(wire.writes) == 1, "one write, no task"
+    assert not wire.closed_by_server
+    through_asgi, asgi_tasks = serve_raw(Plain(front), raw)
+    assert asgi_tasks == 1
+    ours = responses(wire.writes[0])
+    assert ours == responses(b"".join(through_asgi.writes))
+    status, fields, body = ours[0]
+    assert status == "HTTP/1.1 200 OK"
+    assert ("date", "Sun, 22 Nov 2026 12:00:00 GMT") in head_fields(wire)
+    theirs = Client(reference).get(target, headers={"Accept": "application/sparql-results+json"})
+    assert body == theirs.get_data()
+    assert dict(fields)["access-control-allow-origin"] == "*"
+    assert route.threaded == 0
+
+
+def head_fields(wire: Wire) -> list[tuple[str, str]]:
+    head = b"".join(wire.writes).split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    return [tuple(line.split(": ", 1)) for line in head.split("\r\n")[1:]]  # type: ignore[misc]
+
+
+def test_the_protocol_closes_when_the_client_asks_or_speaks_http_1_0(
+    fronts: tuple[Front, Route, Flask], dataset: Dataset
+) -> None:
+    front, _, _ = fronts
+    target = "/sparql?" + urlencode({"query": LOOKUP.format(base=dataset.iris.base, plan=PLAN)})
+    for raw in (
+        request(target, "application/sparql-results+json", "Connection: close"),
+        request(target, "application/sparql-results+json", version="1.0"),
+    ):
+        wire, tasks = serve_raw(front, raw)
+        assert tasks == 0 and wire.closed_by_server
+        assert ("connection", "close") in responses(wire.writes[0])[0][1]
+
+
+def test_pipelined_requests_are_answered_in_order_whichever_route(
+    fronts: tuple[Front, Route, Flask], dataset: Dataset
+) -> None:
+    front, route, _ = fronts
+    base = dataset.iris.base
+    lookup = "/sparql?" + urlencode({"query": LOOKUP.format(base=base, plan=PLAN)})
+    scan = "/sparql?" + urlencode({"query": SCAN})
+    json_results = "application/sparql-results+json"
+    raw = (
+        request(lookup, json_results) + request(scan, json_results) + request(lookup, json_results)
+    )
+    wire, tasks = serve_raw(front, raw)
+    assert tasks == 1 and route.threaded == 1  # the scan
+    answers = responses(b"".join(wire.writes))
+    assert [a[0] for a in answers] == ["HTTP/1.1 200 OK"] * 3
+    assert b'"boolean":true' in answers[0][2] and answers[0][2] == answers[2][2]
+    assert b'"bindings"' in answers[1][2]
+
+
+def test_the_protocol_falls_back_to_a_task_when_answering_at_once_fails(
+    fronts: tuple[Front, Route, Flask], dataset: Dataset, caplog: pytest.LogCaptureFixture
+) -> None:
+    front, route, _ = fronts
+    target = "/sparql?" + urlencode({"query": LOOKUP.format(base=dataset.iris.base, plan=PLAN)})
+
+    def broken(scope: Any) -> None:
+        raise RuntimeError("a bug")
+
+    front.respond_now = broken  # type: ignore[method-assign]
+    wire, tasks = serve_raw(front, request(target, "application/sparql-results+json"))
+    assert tasks == 1 and route.threaded == 1
+    assert responses(b"".join(wire.writes))[0][0] == "HTTP/1.1 200 OK"
+    assert "answering /sparql at once failed" in caplog.text
+
+
+def test_a_header_field_that_would_break_a_line_is_never_written_at_once() -> None:
+    from coopld.web.asgi import _header_block
+
+    assert _header_block([("Content-Type", "text/turtle"), ("Vary", "Accept")]) == (
+        b"content-type: text/turtle\r\nvary: Accept\r\n"
+    )
+    for value in ("a\r\nset-cookie: x=1", "a\nb", "a\rb", "a\0b", "\u20ac"):
+        assert _header_block([("Link", value)]) is None, value
