@@ -462,3 +462,18 @@ def test_workers_cannot_open_network_sockets_even_if_a_service_slips_through(
         with contextlib.suppress(TimeoutError):
             connections.append(listener.accept())
     assert connections == []
+
+
+def test_ask_answers_are_pyoxigraphs_own_bytes_for_each_format_and_value(
+    dataset: Dataset,
+) -> None:
+    from coopld.formats import RESULT_FORMATS
+
+    for text, value in [("ASK { ?s ?p ?o }", True), ("ASK { ?s ?p ?o FILTER (false) }", False)]:
+        raw = dataset.store.query(text, use_default_graph_as_union=True)
+        assert isinstance(raw, ox.QueryBoolean) and bool(raw) is value
+        for fmt in RESULT_FORMATS:
+            expected = raw.serialize(format=ox.QueryResultsFormat.from_media_type(fmt.media_type))
+            for _ in range(2):  # written once, then reused: still the same bytes
+                result = evaluate(dataset.store, spec(dataset, text, fmt.name))
+                assert (result.kind, result.body) == ("boolean", expected), (fmt.name, value)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .namespaces import RDF
-from .sparql_text import _TOKEN, resolve_iri
+from .sparql_text import resolve_iri, significant_tokens
 
 __all__ = ["PATTERN_CAP", "WORK_BUDGET", "BoundedQueries", "parse_bounded"]
 
@@ -57,11 +57,7 @@ class _Tokens:
     """The significant tokens of a query text, with where they start and end."""
 
     def __init__(self, text: str) -> None:
-        self.items = [
-            (match.lastgroup or "", match.group(), match.start(), match.end())
-            for match in _TOKEN.finditer(text)
-            if match.lastgroup not in ("space", "comment")
-        ]
+        self.items = significant_tokens(text)  # the analysis of the request read them already
         self.at = 0
 
     def peek(self) -> tuple[str, str]:

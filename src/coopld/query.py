@@ -35,7 +35,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from itertools import islice
 from typing import IO, Literal, cast
 
@@ -156,6 +156,7 @@ class _LineCappedWriter:
         return data[: end + 1], True
 
 
+@cache
 def _results_format(name: str) -> ox.QueryResultsFormat:
     fmt = by_name(name, RESULT_FORMATS)
     assert fmt is not None, name
@@ -164,12 +165,27 @@ def _results_format(name: str) -> ox.QueryResultsFormat:
     return found
 
 
+@cache
 def _rdf_format(name: str) -> ox.RdfFormat:
     fmt = by_name(name, GRAPH_FORMATS + DATASET_FORMATS)
     assert fmt is not None, name
     found = ox.RdfFormat.from_media_type(fmt.media_type)
     assert found is not None, name
     return found
+
+
+_BOOLEANS: dict[tuple[str, bool], bytes] = {}
+
+
+def _boolean(result: ox.QueryBoolean, fmt: str) -> bytes:
+    """An ASK answer: pyoxigraph's bytes for it, written once per format and value."""
+    key = (fmt, bool(result))
+    body = _BOOLEANS.get(key)
+    if body is None:
+        written = result.serialize(format=_results_format(fmt))
+        assert written is not None
+        body = _BOOLEANS[key] = written
+    return body
 
 
 def _map_tsv(data: bytes, canonical: bytes, public: bytes) -> bytes:
@@ -282,8 +298,7 @@ def evaluate(store: ox.Store, spec: QuerySpec) -> QueryResult:
     try:
         results = store.query(spec.text, base_iri=spec.base_iri, **options)  # type: ignore[arg-type]
         if isinstance(results, ox.QueryBoolean):
-            body = results.serialize(format=_results_format(spec.format))
-            assert body is not None
+            body = _boolean(results, spec.format)
             kind, rows, truncated = "boolean", 1, False
         elif isinstance(results, ox.QuerySolutions):
             kind, (body, rows, truncated) = "solutions", _solutions(results, spec)

@@ -21,7 +21,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin
 
-__all__ = ["MAX_NESTING", "QueryText", "analyse_query", "resolve_iri", "rewrite_iris"]
+__all__ = [
+    "MAX_NESTING",
+    "QueryText",
+    "Token",
+    "analyse_query",
+    "resolve_iri",
+    "rewrite_iris",
+    "significant_tokens",
+]
 
 #: deepest nesting of ( { [ accepted; real queries stay far below, the engine's stack not
 MAX_NESTING = 256
@@ -56,6 +64,34 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+
+
+#: a significant token (no space, no comment): its kind, its text, where it starts and ends
+Token = tuple[str, str, int, int]
+
+
+def significant_tokens(text: str) -> tuple[Token, ...]:
+    """The tokens of ``text`` but spaces and comments, in order.
+
+    The request's analysis and the proof that its work is bounded (:mod:`coopld.bounded`) both
+    read them; a short text is tokenized once for both.
+    """
+    if len(text) <= 8192:
+        return _significant_cached(text)
+    return _significant(text)
+
+
+@lru_cache(maxsize=256)
+def _significant_cached(text: str) -> tuple[Token, ...]:
+    return _significant(text)
+
+
+def _significant(text: str) -> tuple[Token, ...]:
+    return tuple(
+        (match.lastgroup or "", match.group(), match.start(), match.end())
+        for match in _TOKEN.finditer(text)
+        if match.lastgroup != "space" and match.lastgroup != "comment"
+    )
 
 
 @dataclass(frozen=True)
@@ -134,18 +170,14 @@ def _analyse(text: str, base_iri: str, public_base: str, canonical_base: str) ->
     rewrite = bool(public_base) and public_base != canonical_base
     pieces: list[str] = []
     last = 0
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind == "space" or kind == "comment":
-            continue
-        token = match.group()
+    for kind, token, start, end in significant_tokens(text):
         if kind == "iri" and rewrite:
             iri = token[1:-1]
             if iri == public_base or iri.startswith(public_base + "/"):
                 token = f"<{canonical_base}{iri[len(public_base) :]}>"
-                pieces.append(text[last : match.start()])
+                pieces.append(text[last:start])
                 pieces.append(token)
-                last = match.end()
+                last = end
         if expect:
             if expect == "service" and kind == "word" and token.upper() == "SILENT":
                 continue
