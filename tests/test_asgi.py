@@ -446,3 +446,16 @@ def test_a_header_field_that_would_break_a_line_is_never_written_at_once() -> No
     )
     for value in ("a\r\nset-cookie: x=1", "a\nb", "a\rb", "a\0b", "\u20ac"):
         assert _header_block([("Link", value)]) is None, value
+
+
+def test_an_answer_written_at_once_always_says_how_long_its_body_is(
+    fronts: tuple[Front, Route, Flask],
+) -> None:
+    front, _, _ = fronts
+    front.respond_now = lambda scope: (200, [("Content-Type", "text/plain")], b"twelve bytes")  # type: ignore[method-assign,assignment]
+    wire, tasks = serve_raw(front, request("/anything", "text/plain") * 2)
+    assert tasks == 0
+    answers = responses(b"".join(wire.writes))  # framed by content-length, else it fails
+    assert [(a[1], a[2]) for a in answers] == [
+        ([("content-type", "text/plain"), ("content-length", "12")], b"twelve bytes")
+    ] * 2

@@ -315,6 +315,8 @@ def protocol_class() -> type:
                 super()._start_asgi_task(cycle, app)
                 return
             status, _, body = answer
+            if status not in (204, 304) and b"\r\ncontent-length:" not in b"\r\n" + head:
+                head += b"content-length: %d\r\n" % len(body)  # the body's only framing
             cycle.response_started = cycle.response_complete = True
             default = b"".join(
                 name + b": " + value + b"\r\n" for name, value in cycle.default_headers
