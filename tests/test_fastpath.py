@@ -115,7 +115,9 @@ def test_answers_are_the_views_answers(
 
 
 @pytest.mark.parametrize(
-    "host", ["localhost", "127.0.0.1:5000", "data.example.org", "data.example.org:8080"]
+    "host",
+    # "x": http://x starts the IRIs of other namespaces (http://xmlns.com/foaf/0.1/)
+    ["localhost", "127.0.0.1:5000", "data.example.org", "data.example.org:8080", "x"],
 )
 def test_iris_follow_the_host_the_client_used(
     apps: tuple[Flask, Flask], dataset: Dataset, host: str

@@ -243,10 +243,11 @@ def _small_turtle(triples: list[ox.Triple], spec: QuerySpec) -> bytes | None:
     """A small answer in Turtle in one pass: written under the canonical base, then moved
     (None when a literal holds the base: then the line-by-line way)."""
     canonical, public = spec.canonical_base, spec.public_base
+    moved = public and public != canonical
     prefixes = {
         name: canonical + namespace[len(public) :]
-        if public and public != canonical and namespace.startswith(public)
-        else namespace
+        if moved and (namespace == public or namespace.startswith(public + "/"))
+        else namespace  # (a namespace that merely starts with the same letters stays)
         for name, namespace in spec.prefixes
     }
     body = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes or None)
