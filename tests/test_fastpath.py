@@ -97,12 +97,15 @@ def _url(text: str, base: str) -> str:
     return "/sparql?" + urlencode({"query": query})
 
 
+@pytest.mark.parametrize("coding", [None, "gzip"])
 @pytest.mark.parametrize("accept", ACCEPTS)
 def test_answers_are_the_views_answers(
-    apps: tuple[Flask, Flask], dataset: Dataset, accept: str | None
+    apps: tuple[Flask, Flask], dataset: Dataset, accept: str | None, coding: str | None
 ) -> None:
     fast, reference = apps
     headers = {"Accept": accept} if accept else {}
+    if coding:
+        headers["Accept-Encoding"] = coding
     base = dataset.iris.base
     html = accept is not None and "text/html" in accept
     for text in BOUNDED:

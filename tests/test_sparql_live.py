@@ -447,3 +447,25 @@ def test_under_gunicorn_request_targets_and_headers_have_limits(
     assert status == 400 and b"percent-encoded" in body
     assert "access-control-allow-origin: *" in head
     assert get(10)[0] == 200
+
+
+def test_under_gunicorn_answers_are_gzip_coded_on_both_routes(
+    live_server: Callable[..., str], expected: dict[str, Any]
+) -> None:
+    import gzip
+
+    url = live_server("--workers", "1")
+    agreement = f"<{expected['first']}>"
+    lookup = f"CONSTRUCT {{ {agreement} ?p ?o }} WHERE {{ {agreement} ?p ?o }}"  # on the loop
+    scan = "SELECT * WHERE { ?s ?p ?o } LIMIT 300"  # by Flask, through the query pool
+    for text, accept in ((lookup, "text/turtle"), (scan, "text/csv")):
+        target = "/sparql?" + urllib.parse.urlencode({"query": text})
+        answers = []
+        for coding in ("", "Accept-Encoding: gzip\r\n"):
+            request = f"GET {target} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\n{coding}Connection: close\r\n\r\n"
+            answers.append(_raw_exchange(url, request.encode("latin-1")))
+        (status, head, plain), (coded_status, coded_head, coded) = answers
+        assert status == coded_status == 200, text
+        assert "content-encoding" not in head and "content-encoding: gzip" in coded_head
+        assert gzip.decompress(coded) == plain and len(coded) < len(plain)
+        assert f"content-length: {len(coded)}" in coded_head

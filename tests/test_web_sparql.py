@@ -660,3 +660,43 @@ def test_the_examples_are_packaged_files(tmp_path: Path) -> None:
         if e.name.endswith(".rq")
     ]
     assert sorted(f[:-3] for f in files) == [e.name for e in load_examples()]
+
+
+def test_answers_are_gzip_coded_when_the_client_allows_it(client: FlaskClient) -> None:
+    import gzip
+
+    text = "SELECT * WHERE { ?s ?p ?o } LIMIT 200"
+    plain = client.get("/sparql", query_string={"query": text})
+    coded = client.get(
+        "/sparql", query_string={"query": text}, headers={"Accept-Encoding": "br, gzip"}
+    )
+    assert plain.status_code == coded.status_code == 200
+    assert "Content-Encoding" not in plain.headers
+    assert coded.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(coded.get_data()) == plain.get_data()
+    assert int(coded.headers["Content-Length"]) == len(coded.get_data()) < len(plain.get_data())
+    for response in (plain, coded):  # one answer, two codings: one weak validator, and a Vary
+        assert response.headers["Vary"] == "Accept, Accept-Encoding"
+    assert coded.headers["ETag"] == plain.headers["ETag"] and plain.headers["ETag"][:2] == "W/"
+    refused = client.get(
+        "/sparql", query_string={"query": text}, headers={"Accept-Encoding": "gzip;q=0, *;q=0"}
+    )
+    assert "Content-Encoding" not in refused.headers and refused.get_data() == plain.get_data()
+    posted = client.post("/sparql", data={"query": text}, headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(posted.get_data()) == plain.get_data()
+    small = client.get(
+        "/sparql", query_string={"query": "ASK { ?s ?p ?o }"}, headers={"Accept-Encoding": "gzip"}
+    )
+    assert "Content-Encoding" not in small.headers  # too small to gain from it
+    again = client.get(
+        "/sparql",
+        query_string={"query": text},
+        headers={"Accept-Encoding": "gzip", "If-None-Match": coded.headers["ETag"]},
+    )
+    assert again.status_code == 304 and again.headers["Vary"] == "Accept, Accept-Encoding"
+    page = client.get(
+        "/sparql",
+        query_string={"query": text},
+        headers={"Accept": "text/html", "Accept-Encoding": "gzip"},
+    )
+    assert page.status_code == 200 and "Content-Encoding" not in page.headers

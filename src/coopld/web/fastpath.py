@@ -105,7 +105,9 @@ class SparqlFastPath(_FastPath):
 
     def _answer(self, environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | None:
         from .sparql import (
+            ANSWER_VARY,
             check_query,
+            coded_answer,
             get_engine,
             limit_headers,
             negotiate,
@@ -148,17 +150,19 @@ class SparqlFastPath(_FastPath):
         if result is None:
             return None
         etag = query_etag(spec, fmt, engine.dataset.version)
+        body, coding = coded_answer(result.body, environ.get("HTTP_ACCEPT_ENCODING"))
         headers = [
             ("Content-Type", fmt.content_type),
-            ("Content-Length", str(len(result.body))),
+            ("Content-Length", str(len(body))),
+            *coding.items(),
             ("ETag", f'W/"{etag}"'),
             ("Server-Timing", f"query;dur={result.seconds * 1000:.2f}"),
             ("Cache-Control", f"public, max-age={settings.cache_max_age}"),
             *limit_headers(settings, settings.query_timeout, result.truncated).items(),
-            ("Vary", "Accept"),
+            ("Vary", ANSWER_VARY),
             *self.cors,
         ]
-        return headers, result.body
+        return headers, body
 
 
 def query_parameter(raw: str) -> str | None:
