@@ -459,3 +459,22 @@ def test_an_answer_written_at_once_always_says_how_long_its_body_is(
     assert [(a[1], a[2]) for a in answers] == [
         ([("content-type", "text/plain"), ("content-length", "12")], b"twelve bytes")
     ] * 2
+
+
+def test_a_request_the_protocol_offered_is_not_offered_again_by_the_task(
+    fronts: tuple[Front, Route, Flask],
+) -> None:
+    front, route, _ = fronts
+    offers = []
+    respond_now = front.respond_now
+
+    def counting(scope: Any) -> Any:
+        offers.append(scope["path"])
+        return respond_now(scope)
+
+    front.respond_now = counting  # type: ignore[method-assign]
+    target = "/sparql?" + urlencode({"query": SCAN})
+    wire, tasks = serve_raw(front, request(target, "application/sparql-results+json"))
+    assert tasks == 1 and route.threaded == 1  # declined at once, then Flask's
+    assert offers == ["/sparql"], "tried once, on the loop"
+    assert responses(b"".join(wire.writes))[0][0] == "HTTP/1.1 200 OK"

@@ -31,6 +31,7 @@ from .cache import drain
 log = logging.getLogger("coopld.web")
 
 __all__ = [
+    "OFFERED",
     "QUICK",
     "TOO_LONG",
     "Deferred",
@@ -52,6 +53,8 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 QUICK = "coopld.quick"
 #: set in the scope and the environ of a request whose target was too long to read (its length)
 TOO_LONG = "coopld.target_too_long"
+#: set in the scope by the worker's protocol once it has offered the request to ``respond_now``
+OFFERED = "coopld.offered"
 #: longest request target read: httptools' URL parser keeps offsets in 16 bits, and fails
 #: on a longer one; the app answers 414 instead (POST has no such limit)
 TARGET_LIMIT = 65_000
@@ -99,11 +102,12 @@ class Front:
             return
         if scope["type"] != "http":
             return  # no websockets here; uvicorn closes the connection
-        try:
-            answer = self.respond_now(scope)
-        except Exception:  # a fault of the fast paths: Flask, the reference, answers instead
-            log.exception("answering %s on the loop failed", scope.get("path"))
-            answer = None
+        answer = None
+        if OFFERED not in scope:  # (the protocol's offer was declined: not twice)
+            try:
+                answer = self.respond_now(scope)
+            except Exception:  # a fault of the fast paths: Flask, the reference, answers instead
+                log.exception("answering %s on the loop failed", scope.get("path"))
         if answer is not None:
             status, headers, body = answer
             fields = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
@@ -285,8 +289,8 @@ def protocol_class() -> type:
                 *CORS_HEADERS.items(),
                 ("X-Content-Type-Options", "nosniff"),
             ]
-            head = "".join(f"{name}: {value}\r\n" for name, value in fields)
-            self.transport.write(b"HTTP/1.1 400 Bad Request\r\n" + head.encode() + b"\r\n" + body)
+            head = _header_block(fields) or b""
+            self.transport.write(STATUS_LINE[400] + head + b"\r\n" + body)
             self.transport.close()
 
         def on_headers_complete(self) -> None:
@@ -306,9 +310,10 @@ def protocol_class() -> type:
             respond_now = getattr(app, "respond_now", None)
             answer = None
             if respond_now is not None:
+                cycle.scope[OFFERED] = True
                 try:
                     answer = respond_now(cycle.scope)
-                except Exception:  # a fault of the fast paths: the task hands it to Flask
+                except Exception:  # a fault of the fast paths: the task takes it to Flask
                     log.exception("answering %s at once failed", cycle.scope.get("path"))
             head = _header_block(answer[1]) if answer is not None else None
             if answer is None or head is None:
