@@ -24,6 +24,20 @@ def test_load_apart_returns_what_the_loader_returns_from_another_thread() -> Non
     assert load_apart(lambda: [1, 2]) == [1, 2]
 
 
+def test_what_load_apart_returns_lives_only_as_long_as_the_caller_keeps_it() -> None:
+    import gc
+    import weakref
+
+    class Built:
+        pass
+
+    built = load_apart(Built)
+    alive = weakref.ref(built)
+    del built
+    gc.collect()
+    assert alive() is None, "the idle loader thread still holds what it built"
+
+
 def test_load_apart_raises_what_the_loader_raised() -> None:
     def fail() -> None:
         raise ValueError("no such file")

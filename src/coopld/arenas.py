@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import ctypes
 import os
+import queue
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = ["arena_count", "load_apart"]
 
@@ -79,26 +80,26 @@ def load_apart(load: Callable[[], T]) -> T:
     process is given its arena; children forked from this process have that arena parked.
     """
     global _registered
-    outcome: list[T] = []
-    failure: list[BaseException] = []
-    loaded = threading.Event()
+    # the thread hands its result over and keeps no reference to it (the result lives as
+    # long as the caller keeps it, not as long as the idle thread)
+    handoff: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
 
     def run() -> None:
         try:
-            outcome.append(load())
-        except BaseException as exc:  # handed to the caller's thread
-            failure.append(exc)
-        loaded.set()
+            handoff.put((True, load()))
+        except BaseException as exc:  # raised again in the caller's thread
+            handoff.put((False, exc))
         _wait_forever()
 
     threading.Thread(target=run, name="coopld-store", daemon=True).start()
-    loaded.wait()
-    if failure:
-        raise failure[0]
+    loaded, value = handoff.get()
+    if not loaded:
+        raise value
     if _GLIBC and not _registered:
         os.register_at_fork(after_in_child=_park_inherited_arenas)
         _registered = True
-    return outcome[0]
+    result: T = value
+    return result
 
 
 def _park_inherited_arenas() -> None:
