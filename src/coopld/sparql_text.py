@@ -74,14 +74,15 @@ def significant_tokens(text: str) -> tuple[Token, ...]:
     """The tokens of ``text`` but spaces and comments, in order.
 
     The request's analysis and the proof that its work is bounded (:mod:`coopld.bounded`) both
-    read them; a short text is tokenized once for both.
+    read them, one right after the other; a short text is tokenized once for both. Only the
+    last few texts are kept: enough for the requests in flight, never a store of tokens.
     """
     if len(text) <= 8192:
         return _significant_cached(text)
     return _significant(text)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=16)
 def _significant_cached(text: str) -> tuple[Token, ...]:
     return _significant(text)
 
