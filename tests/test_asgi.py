@@ -134,6 +134,64 @@ def test_lookups_are_answered_on_the_loop_and_agree_with_flask(
     assert route.threaded == 0
 
 
+def test_lookups_read_the_header_fields_as_the_environ_does(
+    fronts: tuple[Front, Route, Flask], dataset: Dataset
+) -> None:
+    """Lookups go to the fast path straight from the scope; repeated fields, the Host, a
+    condition and a name with an underscore must mean what they mean in the WSGI environ."""
+    front, route, reference = fronts
+    text = LOOKUP.format(base=dataset.iris.base, plan=PLAN)
+    scope, url = sparql_scope(text, "text/csv")
+    etag = call(front, scope).headers["ETag"]
+    cases: list[tuple[list[tuple[bytes, bytes]], dict[str, str]]] = [
+        (
+            [(b"accept", b"text/csv;q=0.5"), (b"accept", b"text/tab-separated-values")],
+            {"Accept": "text/csv;q=0.5,text/tab-separated-values"},
+        ),
+        ([(b"accept-encoding", b"gzip")], {"Accept-Encoding": "gzip"}),
+        ([(b"accept_encoding", b"gzip")], {"Accept-Encoding": "gzip"}),
+        ([(b"if-none-match", etag.encode())], {"If-None-Match": etag}),
+    ]
+    for fields, headers in cases:
+        scope, url = sparql_scope(text, "application/sparql-results+xml")
+        scope["headers"] = [h for h in scope["headers"] if h[0] != b"accept"] + fields
+        headers.setdefault("Accept", "application/sparql-results+xml")
+        if not any(name == b"accept" for name, _ in fields):
+            scope["headers"].append((b"accept", headers["Accept"].encode()))
+        same_answer(call(front, scope), reference, url, headers)
+    for host in ("x", "data.example.org:8080"):
+        scope, url = sparql_scope(text.replace("127.0.0.1:5000", host), "text/csv")
+        scope["headers"] = [(b"host", host.encode()), *scope["headers"][1:]]
+        theirs = Client(reference).get(url, headers={"Accept": "text/csv", "Host": host})
+        mine = call(front, scope)
+        assert (mine.status, mine.body) == (theirs.status_code, theirs.get_data()), host
+    assert route.threaded == 1  # only the conditional request
+
+
+def test_a_declined_lookup_is_not_tried_again_on_the_wsgi_route(
+    fronts: tuple[Front, Route, Flask],
+) -> None:
+    front, route, _ = fronts
+    sparql = front.sparql
+    assert sparql is not None
+    tries = {"lookup": 0, "environ": 0}
+    lookup, answer = sparql.lookup, sparql._answer
+
+    def counting_lookup(*args: Any) -> Any:
+        tries["lookup"] += 1
+        return lookup(*args)
+
+    def counting_answer(environ: dict[str, Any]) -> Any:
+        tries["environ"] += 1
+        return answer(environ)
+
+    sparql.lookup = counting_lookup  # type: ignore[method-assign]
+    sparql._answer = counting_answer  # type: ignore[method-assign]
+    scope, _ = sparql_scope(SCAN, "application/sparql-results+json")
+    assert call(front, scope).status == 200
+    assert tries == {"lookup": 1, "environ": 0} and route.threaded == 1
+
+
 def test_everything_else_goes_to_flask_on_a_thread_with_the_same_answer(
     fronts: tuple[Front, Route, Flask], dataset: Dataset
 ) -> None:

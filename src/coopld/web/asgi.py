@@ -34,6 +34,7 @@ __all__ = [
     "OFFERED",
     "QUICK",
     "TOO_LONG",
+    "TRIED",
     "Deferred",
     "Front",
     "QuickGate",
@@ -55,6 +56,8 @@ QUICK = "coopld.quick"
 TOO_LONG = "coopld.target_too_long"
 #: set in the scope by the worker's protocol once it has offered the request to ``respond_now``
 OFFERED = "coopld.offered"
+#: set in the scope and the environ of a request ``SparqlFastPath`` has declined already
+TRIED = "coopld.sparql_tried"
 #: longest request target read: httptools' URL parser keeps offsets in 16 bits, and fails
 #: on a longer one; the app answers 414 instead (POST has no such limit)
 TARGET_LIMIT = 65_000
@@ -91,7 +94,11 @@ class Front:
     def __init__(self, app: Flask, threads: int) -> None:
         from a2wsgi import WSGIMiddleware
 
+        from .fastpath import SparqlFastPath
+
         self.wsgi = app.wsgi_app
+        # the outermost layer: lookups go to it straight from the scope (see ``_lookup``)
+        self.sparql = app.wsgi_app if isinstance(app.wsgi_app, SparqlFastPath) else None
         raw_target: Any = _RawTarget(app.wsgi_app)  # a2wsgi types the environ as a TypedDict
         threaded: Any = WSGIMiddleware(raw_target, workers=threads)
         self.threaded: Callable[[Scope, Receive, Send], Awaitable[None]] = threaded
@@ -120,7 +127,23 @@ class Front:
         """The whole answer, made on the calling thread, when the fast paths or the response
         cache have it; None when the request is for the threaded route."""
         _ascii_query(scope)
-        if scope["method"] != "GET" or TOO_LONG in scope or _has_body(scope):
+        if scope["method"] != "GET" or TOO_LONG in scope:
+            return None
+        sparql = self.sparql
+        if scope["path"] == "/sparql" and sparql is not None and not scope.get("root_path"):
+            fields = _lookup_fields(scope) if sparql.enabled else None
+            if fields is not None:
+                accept, encoding, host = fields
+                name, port = scope.get("server") or ("localhost", 80)
+                public = sparql.public_of(scope.get("scheme", "http"), host, name, str(port or 0))
+                if public is not None:
+                    query = scope["query_string"].decode("ascii")
+                    answer = sparql.lookup(query, accept, encoding, public)
+                    if answer is not None:
+                        sparql.answered += 1
+                        return 200, *answer
+                scope[TRIED] = True  # and declined: neither WSGI route need ask again
+        if _has_body(scope):
             return None
         return self._quick(scope)
 
@@ -153,8 +176,9 @@ class _RawTarget:
         scope = environ.get("asgi.scope")
         if scope is not None:
             environ["RAW_URI"] = _raw_uri(scope)
-            if TOO_LONG in scope:
-                environ[TOO_LONG] = scope[TOO_LONG]
+            for mark in (TOO_LONG, TRIED):
+                if mark in scope:
+                    environ[mark] = scope[mark]
         return self.app(environ, start_response)
 
 
@@ -172,6 +196,7 @@ def wsgi_environ(scope: Scope) -> dict[str, Any]:
         "PATH_INFO": path,
         "QUERY_STRING": scope["query_string"].decode("latin-1"),
         "RAW_URI": _raw_uri(scope),
+        **({TRIED: True} if TRIED in scope else {}),
         "SERVER_PROTOCOL": f"HTTP/{scope['http_version']}",
         "SERVER_NAME": server[0],
         "SERVER_PORT": str(server[1] or 0),
@@ -209,6 +234,34 @@ def _ascii_query(scope: Scope) -> None:
     query: bytes = scope.get("query_string", b"")
     if not query.isascii():
         scope["query_string"] = quote(query, safe=bytes(range(33, 127))).encode("ascii")
+
+
+def _lookup_fields(scope: Scope) -> tuple[str | None, str | None, str | None] | None:
+    """Accept, Accept-Encoding and the public base of a request ``SparqlFastPath.lookup``
+    may answer, read from the scope as the WSGI route reads them from the environ; None when
+    it may not (a body, a conditional request, a field name the environ would merge)."""
+    accept = encoding = host = None
+    for name, raw in scope["headers"]:
+        if name == b"accept":
+            value = raw.decode("latin-1")
+            accept = value if accept is None else accept + "," + value
+        elif name == b"accept-encoding":
+            value = raw.decode("latin-1")
+            encoding = value if encoding is None else encoding + "," + value
+        elif name == b"host":
+            value = raw.decode("latin-1")
+            host = value if host is None else host + "," + value
+        elif (
+            name in _NOT_A_LOOKUP
+            or b"_" in name
+            or (name == b"content-length" and raw.strip() != b"0")
+        ):
+            return None
+    return accept, encoding, host
+
+
+#: header fields that take a request off ``SparqlFastPath.lookup``: a body, or a condition
+_NOT_A_LOOKUP = frozenset({b"transfer-encoding", b"if-none-match", b"if-modified-since"})
 
 
 def _has_body(scope: Scope) -> bool:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -35,11 +35,23 @@ from werkzeug.sansio.utils import get_current_url, get_host
 from ..config import Settings
 from ..errors import CoopldError
 from ..formats import HTML, TURTLE
+from ..query import QueryEngine
 from ..sparql_text import analyse_query
+from .asgi import TRIED
 from .base import BaseMap
 from .cache import mark_cacheable
 from .negotiate import choose_format, wants_html
 from .representation import http_date, validator_fields
+from .sparql import (
+    ANSWER_VARY,
+    check_query,
+    coded_answer,
+    get_engine,
+    limit_headers,
+    negotiate,
+    query_etag,
+    query_spec,
+)
 
 __all__ = ["DocumentFastPath", "SparqlFastPath", "query_parameter"]
 
@@ -87,48 +99,53 @@ class _FastPath:
         raise NotImplementedError
 
     def public_base(self, environ: dict[str, Any]) -> str | None:
-        if self.settings.public_base:
-            return self.settings.public_base
-        if environ.get("SCRIPT_NAME"):
+        if environ.get("SCRIPT_NAME") and not self.settings.public_base:
             return None
-        return _public_base(
+        return self.public_of(
             environ.get("wsgi.url_scheme", "http"),
             environ.get("HTTP_HOST"),
             environ.get("SERVER_NAME", ""),
             environ.get("SERVER_PORT"),
         )
 
+    def public_of(self, scheme: str, host: str | None, name: str, port: str | None) -> str | None:
+        """The client's base from the request's scheme, Host field and server address."""
+        if self.settings.public_base:
+            return self.settings.public_base
+        return _public_base(scheme, host, name, port)
+
 
 class SparqlFastPath(_FastPath):
     def mine(self, environ: dict[str, Any]) -> bool:
-        return bool(environ.get("PATH_INFO") == "/sparql")
+        # TRIED: the ASGI front has offered this request to ``lookup`` already
+        return bool(environ.get("PATH_INFO") == "/sparql") and TRIED not in environ
 
     def _answer(self, environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | None:
-        from .sparql import (
-            ANSWER_VARY,
-            check_query,
-            coded_answer,
-            get_engine,
-            limit_headers,
-            negotiate,
-            query_etag,
-            query_spec,
-        )
-
-        settings = self.settings
-        raw = environ.get("QUERY_STRING", "")
-        if not raw or len(raw) > settings.max_request_bytes or not raw.isascii():
-            return None
-        text = query_parameter(raw)
-        if text is None:
-            return None
-        accept = environ.get("HTTP_ACCEPT")
-        if wants_html(accept):
-            return None
         public = self.public_base(environ)
         if public is None:
             return None
-        basemap = BaseMap(settings.base, public)
+        return self.lookup(
+            environ.get("QUERY_STRING", ""),
+            environ.get("HTTP_ACCEPT"),
+            environ.get("HTTP_ACCEPT_ENCODING"),
+            public,
+        )
+
+    def lookup(
+        self, raw: str, accept: str | None, accept_encoding: str | None, public: str
+    ) -> tuple[list[tuple[str, str]], bytes] | None:
+        """The answer to ``GET /sparql?{raw}`` with these header fields, reached at ``public``,
+        when it is an ordinary lookup (see the module's text); None leaves it to the view.
+
+        The WSGI route and the ASGI front (:mod:`coopld.web.asgi`) both come here, with what
+        each read of the request."""
+        settings = self.settings
+        if not raw or len(raw) > settings.max_request_bytes or not raw.isascii():
+            return None
+        text = query_parameter(raw)
+        if text is None or wants_html(accept):
+            return None
+        basemap = self._basemap(public)
         analysis = analyse_query(
             text, basemap.canonical + "/sparql", basemap.public, basemap.canonical
         )
@@ -142,7 +159,7 @@ class SparqlFastPath(_FastPath):
         if fmt is HTML:
             return None
         spec = query_spec(analysis, fmt, basemap, settings)
-        engine = get_engine(self.app)
+        engine = self.engine()
         try:
             result = engine.answer_at_once(spec)
         except CoopldError:
@@ -150,19 +167,46 @@ class SparqlFastPath(_FastPath):
         if result is None:
             return None
         etag = query_etag(spec, fmt, engine.dataset.version)
-        body, coding = coded_answer(result.body, environ.get("HTTP_ACCEPT_ENCODING"))
+        body, coding = coded_answer(result.body, accept_encoding)
         headers = [
             ("Content-Type", fmt.content_type),
             ("Content-Length", str(len(body))),
             *coding.items(),
             ("ETag", f'W/"{etag}"'),
             ("Server-Timing", f"query;dur={result.seconds * 1000:.2f}"),
-            ("Cache-Control", f"public, max-age={settings.cache_max_age}"),
-            *limit_headers(settings, settings.query_timeout, result.truncated).items(),
-            ("Vary", ANSWER_VARY),
-            *self.cors,
+            *self._fields[result.truncated],
         ]
         return headers, body
+
+    @cached_property
+    def _fields(self) -> dict[bool, list[tuple[str, str]]]:
+        """The fields after the validator, which depend only on the settings (and whether
+        the rows were cut)."""
+        settings = self.settings
+        return {
+            truncated: [
+                ("Cache-Control", f"public, max-age={settings.cache_max_age}"),
+                *limit_headers(settings, settings.query_timeout, truncated).items(),
+                ("Vary", ANSWER_VARY),
+                *self.cors,
+            ]
+            for truncated in (False, True)
+        }
+
+    def _basemap(self, public: str) -> BaseMap:
+        found = self._basemaps.get(public)
+        if found is None:
+            if len(self._basemaps) >= 256:  # the few names this server is reached by
+                self._basemaps.clear()
+            found = self._basemaps[public] = BaseMap(self.settings.base, public)
+        return found
+
+    @cached_property
+    def _basemaps(self) -> dict[str, BaseMap]:
+        return {}
+
+    def engine(self) -> QueryEngine:
+        return get_engine(self.app)
 
 
 def query_parameter(raw: str) -> str | None:
