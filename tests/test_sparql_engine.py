@@ -6,15 +6,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+from coopld import sparql_text
 from coopld.config import Settings
 from coopld.errors import BadRequestError
 from coopld.query import (
@@ -130,6 +133,35 @@ def test_reading_is_linear_on_hostile_texts() -> None:
         analyse_query(text)
     assert time.perf_counter() - started < 5.0
     assert analyse_query("(" * 250_000).nesting == 250_000
+
+
+def _named_tokens(text: str) -> tuple[tuple[str, str, int, int], ...]:
+    """The tokens as the named groups of the tokenizer's pattern say: the reference."""
+    return tuple(
+        (match.lastgroup or "", match.group(), match.start(), match.end())
+        for match in sparql_text._TOKEN.finditer(text)
+        if match.lastgroup not in ("space", "comment")
+    )
+
+
+def test_the_tokens_kinds_read_off_their_text_are_the_patterns_groups() -> None:
+    root = Path(__file__).resolve().parents[1]
+    texts = [path.read_text() for path in sorted(root.glob("bench/queries/*.rq"))]
+    texts += [path.read_text() for path in sorted(root.glob("src/coopld/queries/*.rq"))]
+    assert len(texts) >= 10
+    texts += [
+        "ASK{?s a ?o.}",
+        r"SELECT ?x$y ?_ @ @en-GB _: _:b0 ? $ < <> <a b> : :a a:b\.c a:b.c. é ü:x 12.5e3",
+        """'''a''' \"\"\"b\"\"\" 'c' "d" ' " # tail""",
+        "PREFIX : <#> SELECT * { ?s :p \"x\"^^xsd:string ; :q 'y'@fr , 3 } # x\n# y",
+        "",
+        "\u3000\u00a0ASK {}",
+    ]
+    alphabet = "aAé:_?$@<>'\"#\\{}()[]., \n\t0-^x\u00a0"
+    chooser = random.Random(7)
+    texts += ["".join(chooser.choices(alphabet, k=chooser.randint(1, 40))) for _ in range(3000)]
+    for text in texts:
+        assert sparql_text._significant(text) == _named_tokens(text), text
 
 
 def test_rewrite_iris_touches_iri_references_only() -> None:

@@ -88,11 +88,49 @@ def _significant_cached(text: str) -> tuple[Token, ...]:
 
 
 def _significant(text: str) -> tuple[Token, ...]:
-    return tuple(
-        (match.lastgroup or "", match.group(), match.start(), match.end())
-        for match in _TOKEN.finditer(text)
-        if match.lastgroup != "space" and match.lastgroup != "comment"
-    )
+    """The tokens from one ``findall`` of :data:`_UNNAMED`, each kind read off its text.
+
+    A match object per token, and asking it for its group, cost more than the matching
+    itself. The tokens tile the text (``other`` takes any character, nothing matches empty),
+    so where each starts is the sum of the lengths before it; and the first character and
+    the length tell which alternative matched (:func:`_kind`; tests check both against
+    :data:`_TOKEN`'s named groups).
+    """
+    tokens: list[Token] = []
+    start = 0
+    for token in _UNNAMED.findall(text):
+        end = start + len(token)
+        first = token[0]
+        if first != "#" and not first.isspace():
+            tokens.append((_kind(token, first), token, start, end))
+        start = end
+    return tuple(tokens)
+
+
+def _kind(token: str, first: str) -> str:
+    """Which of :data:`_TOKEN`'s alternatives matched ``token`` (not a space or comment)."""
+    if len(token) == 1:  # only a word, an empty-prefix name and `other` can be one character
+        if first == ":":
+            return "pname"
+        return "word" if first.isascii() and first.isalpha() else "other"
+    kind = _KIND_BY_FIRST.get(first)
+    if kind is not None:
+        return kind
+    return "pname" if ":" in token else "word"
+
+
+#: the kind of a token of two characters or more, by its first one (else a name or a word)
+_KIND_BY_FIRST = {
+    '"': "string",
+    "'": "string",
+    "<": "iri",
+    "?": "var",
+    "$": "var",
+    "_": "bnode",
+    "@": "lang",
+}
+#: :data:`_TOKEN` without its group names: ``findall`` gives the tokens' texts
+_UNNAMED = re.compile(re.sub(r"\(\?P<\w+>", "(?:", _TOKEN.pattern), _TOKEN.flags)
 
 
 @dataclass(frozen=True)
