@@ -20,14 +20,12 @@ to a worker: the recogniser never guesses.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from .namespaces import RDF
-from .sparql_text import resolve_iri, significant_tokens
+from .sparql_text import Token, resolve_iri, significant_tokens
 
 __all__ = ["PATTERN_CAP", "WORK_BUDGET", "BoundedQueries", "parse_bounded"]
 
@@ -35,6 +33,8 @@ __all__ = ["PATTERN_CAP", "WORK_BUDGET", "BoundedQueries", "parse_bounded"]
 WORK_BUDGET = 20_000
 #: most quads one triple pattern may match (counting them costs the web process ~1 ms)
 PATTERN_CAP = 4_096
+#: distinct patterns whose counts are kept (the dataset never changes while it is served)
+COUNTS_KEPT = 65_536
 
 _RDF_TYPE = str(RDF.type)
 
@@ -53,191 +53,182 @@ class _NotBounded(Exception):
     """The text is outside the recognised subset (which says nothing about its validity)."""
 
 
-class _Tokens:
-    """The significant tokens of a query text, with where they start and end."""
-
-    def __init__(self, text: str) -> None:
-        self.items = significant_tokens(text)  # the analysis of the request read them already
-        self.at = 0
-
-    def peek(self) -> tuple[str, str]:
-        if self.at >= len(self.items):
-            return "", ""
-        kind, token, _, _ = self.items[self.at]
-        return kind, token
-
-    def take(self) -> tuple[str, str]:
-        found = self.peek()
-        if not found[0]:
-            raise _NotBounded("unexpected end")
-        self.at += 1
-        return found
-
-    def word(self, *words: str) -> str | None:
-        """Take the next token if it is one of ``words`` (keywords, any case)."""
-        kind, token = self.peek()
-        if kind == "word" and token.upper() in words:
-            self.at += 1
-            return token.upper()
-        return None
-
-    def symbol(self, symbol: str) -> bool:
-        kind, token = self.peek()
-        if kind == "other" and token == symbol:
-            self.at += 1
-            return True
-        return False
-
-    def expect(self, symbol: str) -> None:
-        if not self.symbol(symbol):
-            raise _NotBounded(f"expected {symbol}")
-
-    def integer(self) -> None:
-        """An unsigned integer (the tokenizer gives one token per digit)."""
-        digits = 0
-        while self.at < len(self.items):
-            kind, token, start, _ = self.items[self.at]
-            if kind != "other" or not token.isdigit():
-                break
-            if digits and start != self.items[self.at - 1][3]:
-                break
-            digits += 1
-            self.at += 1
-        if not digits:
-            raise _NotBounded("expected an integer")
+#: what the parser reads past the last token: no kind, no text
+_END: Token = ("", "", -1, -1)
 
 
 class _Parser:
+    """A recursive descent over the significant tokens, each step given and returning the
+    index of the next token. ``codes`` holds each token's text for punctuation (``other``,
+    one character) and its kind otherwise (never one character), so one comparison reads
+    either; past the end both are empty, and past that an IndexError ends the parse."""
+
     def __init__(self, text: str, base_iri: str) -> None:
-        self.tokens = _Tokens(text)
+        self.items = (*significant_tokens(text), _END)  # the analysis has read them already
+        self.codes = [token if kind == "other" else kind for kind, token, _, _ in self.items]
         self.base = base_iri
         self.prefixes: dict[str, str] = {}
 
+    def word(self, at: int, *words: str) -> str | None:
+        """The keyword at ``at`` (any case) if it is one of ``words``."""
+        if self.codes[at] == "word":
+            word = self.items[at][1].upper()
+            if word in words:
+                return word
+        return None
+
+    def expect(self, at: int, symbol: str) -> int:
+        if self.codes[at] != symbol:
+            raise _NotBounded(f"expected {symbol}")
+        return at + 1
+
     def query(self) -> Union:
-        t = self.tokens
+        items, codes, at = self.items, self.codes, 0
         while True:
-            if t.word("PREFIX"):
-                kind, name = t.take()
-                iri_kind, iri = t.take()
-                if kind != "pname" or not name.endswith(":") or iri_kind != "iri":
+            keyword = self.word(at, "PREFIX", "BASE")
+            if keyword == "PREFIX":
+                name, iri = items[at + 1][1], items[at + 2][1]
+                if codes[at + 1] != "pname" or not name.endswith(":") or codes[at + 2] != "iri":
                     raise _NotBounded("PREFIX")
                 self.prefixes[name[:-1]] = resolve_iri(self.base, iri[1:-1])
-            elif t.word("BASE"):
-                kind, iri = t.take()
-                if kind != "iri":
+                at += 3
+            elif keyword == "BASE":
+                if codes[at + 1] != "iri":
                     raise _NotBounded("BASE")
-                self.base = resolve_iri(self.base, iri[1:-1])
+                self.base = resolve_iri(self.base, items[at + 1][1][1:-1])
+                at += 2
             else:
                 break
-        form = t.word("ASK", "SELECT", "CONSTRUCT")
+        form = self.word(at, "ASK", "SELECT", "CONSTRUCT")
+        at += 1
         if form == "SELECT":
-            t.word("DISTINCT", "REDUCED")
-            if not t.symbol("*"):
-                if t.peek()[0] != "var":
-                    raise _NotBounded("SELECT expressions")
-                while t.peek()[0] == "var":
-                    t.take()
-            t.word("WHERE")
-            where = self.group()
-        elif form == "ASK":
-            t.word("WHERE")
-            where = self.group()
-        elif form == "CONSTRUCT":
-            if t.word("WHERE"):  # the short form: the template is the pattern
-                where = self.group()
+            if self.word(at, "DISTINCT", "REDUCED"):
+                at += 1
+            if codes[at] == "*":
+                at += 1
             else:
-                t.expect("{")
-                if not t.symbol("}"):
-                    self.triples("}")
-                    t.expect("}")
-                if not t.word("WHERE"):
+                if codes[at] != "var":
+                    raise _NotBounded("SELECT expressions")
+                while codes[at] == "var":
+                    at += 1
+            where, at = self.group(at + 1 if self.word(at, "WHERE") else at)
+        elif form == "ASK":
+            where, at = self.group(at + 1 if self.word(at, "WHERE") else at)
+        elif form == "CONSTRUCT":
+            if self.word(at, "WHERE"):  # the short form: the template is the pattern
+                where, at = self.group(at + 1)
+            else:
+                at = self.expect(at, "{")
+                if codes[at] != "}":
+                    _, at = self.triples(at, "}")
+                at = self.expect(at, "}")
+                if not self.word(at, "WHERE"):
                     raise _NotBounded("CONSTRUCT without WHERE")
-                where = self.group()
+                where, at = self.group(at + 1)
         else:
             raise _NotBounded("not ASK, SELECT or CONSTRUCT")
-        while t.word("LIMIT", "OFFSET"):
-            t.integer()
-        if t.peek()[0]:
+        while self.word(at, "LIMIT", "OFFSET"):
+            at = self.integer(at + 1)
+        if codes[at]:
             raise _NotBounded("more after the pattern")
         return where
 
-    def group(self) -> Union:
+    def group(self, at: int) -> tuple[Union, int]:
         """``{ triples }`` or ``{ {…} UNION {…} … }``."""
-        t = self.tokens
-        t.expect("{")
-        if t.peek() == ("other", "{"):
+        codes = self.codes
+        at = self.expect(at, "{")
+        if codes[at] == "{":
             branches: list[tuple[Pattern, ...]] = []
             while True:
-                branches.extend(self.group().branches)
-                if not t.word("UNION"):
+                union, at = self.group(at)
+                branches.extend(union.branches)
+                if not self.word(at, "UNION"):
                     break
-            t.expect("}")
-            return Union(tuple(branches))
-        patterns = self.triples("}") if t.peek() != ("other", "}") else []
-        t.expect("}")
-        return Union((tuple(patterns),))
+                at += 1
+            return Union(tuple(branches)), self.expect(at, "}")
+        patterns: list[Pattern] = []
+        if codes[at] != "}":
+            patterns, at = self.triples(at, "}")
+        return Union((tuple(patterns),)), self.expect(at, "}")
 
-    def triples(self, end: str) -> list[Pattern]:
-        t = self.tokens
+    def triples(self, at: int, end: str) -> tuple[list[Pattern], int]:
+        codes, items = self.codes, self.items
         patterns: list[Pattern] = []
         while True:
-            subject = self.term()
+            subject, at = self.term(at)
             while True:
-                predicate = self.verb()
+                if codes[at] == "word" and items[at][1] == "a":
+                    predicate: str | None = _RDF_TYPE
+                    at += 1
+                else:
+                    predicate, at = self.term(at, literal=False)
                 while True:
-                    patterns.append((subject, predicate, self.term()))
-                    if not t.symbol(","):
+                    value, at = self.term(at)
+                    patterns.append((subject, predicate, value))
+                    if codes[at] != ",":
                         break
-                if not t.symbol(";"):
+                    at += 1
+                if codes[at] != ";":
                     break
-                while t.symbol(";"):  # `;` may repeat and may end the list
-                    pass
-                if t.peek() in ((("other", ".")), ("other", end)):
+                while codes[at] == ";":  # `;` may repeat and may end the list
+                    at += 1
+                if codes[at] == "." or codes[at] == end:
                     break
-            if not t.symbol("."):
+            if codes[at] != ".":
                 break
-            if t.peek() == ("other", end):
+            at += 1
+            if codes[at] == end:
                 break
-        return patterns
+        return patterns, at
 
-    def verb(self) -> str | None:
-        kind, token = self.tokens.peek()
-        if kind == "word" and token == "a":
-            self.tokens.take()
-            return _RDF_TYPE
-        return self.term(literal=False)
-
-    def term(self, *, literal: bool = True) -> str | None:
+    def term(self, at: int, *, literal: bool = True) -> tuple[str | None, int]:
         """An IRI, or None for a variable (and for a literal, which the bound leaves out)."""
-        t = self.tokens
-        kind, token = t.take()
+        kind, token = self.codes[at], self.items[at][1]
+        at += 1
         if kind == "var":
-            return None
+            return None, at
         if kind == "iri":
-            return resolve_iri(self.base, token[1:-1])
+            return resolve_iri(self.base, token[1:-1]), at
         if kind == "pname":
             prefix, _, local = token.partition(":")
             if prefix not in self.prefixes or "\\" in local or "%" in local:
                 raise _NotBounded("prefixed name")
-            return self.prefixes[prefix] + local
+            return self.prefixes[prefix] + local, at
         if literal and kind == "string":
-            if t.peek()[0] == "lang":
-                t.take()
-            elif t.symbol("^"):
-                t.expect("^")
-                if t.take()[0] not in ("iri", "pname"):
+            if self.codes[at] == "lang":
+                at += 1
+            elif self.codes[at] == "^":
+                at = self.expect(at + 1, "^")
+                if self.codes[at] not in ("iri", "pname"):
                     raise _NotBounded("datatype")
-            return None
+                at += 1
+            return None, at
         if literal and kind == "word" and token in ("true", "false"):
-            return None
+            return None, at
         raise _NotBounded(f"{kind} {token!r}")
+
+    def integer(self, at: int) -> int:
+        """An unsigned integer (the tokenizer gives one token per digit)."""
+        items = self.items
+        digits = 0
+        while True:
+            kind, token, start, _ = items[at]
+            if kind != "other" or not token.isdigit():
+                break
+            if digits and start != items[at - 1][3]:
+                break
+            digits += 1
+            at += 1
+        if not digits:
+            raise _NotBounded("expected an integer")
+        return at
 
 
 def parse_bounded(text: str, base_iri: str = "") -> Union | None:
     """The query's triple patterns, if it is in the subset whose work can be bounded."""
     try:
         return _Parser(text, base_iri).query()
-    except (_NotBounded, ValueError):
+    except (_NotBounded, ValueError, IndexError):  # IndexError: the text ended too soon
         return None
 
 
@@ -250,8 +241,8 @@ class BoundedQueries:
         self.store = store
         self.budget = budget
         self.pattern_cap = min(pattern_cap, budget)
-        self._counts: OrderedDict[Pattern, int] = OrderedDict()
-        self._lock = threading.Lock()
+        # each read and write of a dict is atomic: threads may share it without a lock
+        self._counts: dict[Pattern, int] = {}
 
     def work(self, text: str, base_iri: str = "") -> int | None:
         """An upper bound of the combinations the query enumerates, or None if unbounded."""
@@ -283,16 +274,12 @@ class BoundedQueries:
         """Quads matching the pattern's IRIs (None: more than the cap, or no IRI at all)."""
         if pattern == (None, None, None):
             return None
-        with self._lock:
-            found = self._counts.get(pattern)
-            if found is not None:
-                self._counts.move_to_end(pattern)
+        found = self._counts.get(pattern)
         if found is None:
             found = self._count(pattern)
-            with self._lock:
-                self._counts[pattern] = found
-                if len(self._counts) > 65_536:
-                    self._counts.popitem(last=False)
+            if len(self._counts) >= COUNTS_KEPT:
+                self._counts.clear()  # a new start beats keeping order on every lookup
+            self._counts[pattern] = found
         return None if found > self.pattern_cap else found
 
     def _count(self, pattern: Pattern) -> int:
