@@ -34,10 +34,9 @@ import signal
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from functools import cache, partial
 from itertools import islice
-from typing import IO, Literal, cast
+from typing import IO, Literal, NamedTuple, cast
 
 import pyoxigraph as ox
 
@@ -93,9 +92,11 @@ class QueryFailedError(CoopldError):
     status = 502
 
 
-@dataclass(frozen=True)
-class QuerySpec:
-    """Everything that determines an answer; also the key of the answer cache."""
+class QuerySpec(NamedTuple):
+    """Everything that determines an answer; also the key of the answer cache.
+
+    Named tuples, not frozen dataclasses, for the values every lookup makes: a frozen
+    dataclass sets each field through ``object.__setattr__``, and took 3.6 µs to make."""
 
     text: str  # with canonical-base IRIs
     format: str  # a short name from the formats table (results or graph family)
@@ -109,14 +110,13 @@ class QuerySpec:
     prefixes: tuple[tuple[str, str], ...] = ()  # for Turtle, TriG and RDF/XML answers
 
 
-@dataclass(frozen=True)
-class QueryResult:
+class QueryResult(NamedTuple):
     body: bytes
     kind: Kind
     format: str
     rows: int  # solutions or triples sent (1 for ASK)
     truncated: bool
-    seconds: float = field(default=0.0, compare=False)  # evaluation + serialization
+    seconds: float = 0.0  # evaluation + serialization
 
 
 # -- evaluation (runs in a worker process) ---------------------------------------------------

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 __all__ = [
@@ -133,8 +133,7 @@ _KIND_BY_FIRST = {
 _UNNAMED = re.compile(re.sub(r"\(\?P<\w+>", "(?:", _TOKEN.pattern), _TOKEN.flags)
 
 
-@dataclass(frozen=True)
-class QueryText:
+class QueryText(NamedTuple):
     """What the text says about itself (nothing here is checked by the engine's grammar)."""
 
     text: str  # the text, its IRIs under the public base rewritten to the canonical one

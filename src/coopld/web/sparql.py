@@ -383,10 +383,17 @@ def coded_answer(body: bytes, accept_encoding: str | None) -> tuple[bytes, dict[
 
 def query_etag(spec: QuerySpec, fmt: Format, version: str) -> str:
     """A weak validator: the same dataset, request and representation give the same answer."""
-    key = (spec.text, fmt.name, spec.default_graphs, spec.named_graphs, spec.public_base)
-    digest = hashlib.blake2b(repr(key).encode(), digest_size=16)
-    digest.update(version.encode())
-    return digest.hexdigest()
+    # the text last and as it is (a repr of it would cost a lookup more than the hash): no
+    # field before it holds a NUL, so no two keys read the same
+    fields = (
+        version,
+        fmt.name,
+        spec.public_base,
+        repr(spec.default_graphs),
+        repr(spec.named_graphs),
+    )
+    key = "\0".join((*fields, spec.text)).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(key, digest_size=16).hexdigest()
 
 
 # -- what every /sparql response says ------------------------------------------------------------
