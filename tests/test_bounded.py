@@ -220,3 +220,197 @@ def test_a_dataset_named_by_the_protocol_goes_to_a_worker(
         assert engine.inline == 0 and engine.pool.forks == 1
     finally:
         engine.close()
+
+
+# -- ASKs answered by probing the indexes ------------------------------------------------------
+
+
+def _engine_says(store: ox.Store, text: str) -> bool:
+    return bool(store.query(text, use_default_graph_as_union=True))
+
+
+def _iri(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str | None:
+    return f"<{term.value}>" if isinstance(term, ox.NamedNode) else None
+
+
+def _random_asks(store: ox.Store, seed: int, count: int) -> Iterator[str]:
+    """ASKs of plain terms built from the store's own quads: each position kept as an IRI,
+    or a variable from a pool of three (so patterns join, and repeat a variable), or an IRI
+    that matches nothing; one to three patterns, sometimes a UNION of two branches."""
+    import random
+
+    rng = random.Random(seed)
+    quads = [q for q in store if not isinstance(q.object, ox.Triple)]
+    variables = ["?a", "?b", "$a", "?c"]  # ?a and $a are one variable
+
+    def pattern() -> str:
+        quad = rng.choice(quads)
+        terms = []
+        for position, term in enumerate((quad.subject, quad.predicate, quad.object)):
+            iri = _iri(term)
+            roll = rng.random()
+            if iri is None or roll < 0.45:
+                terms.append(rng.choice(variables))
+            elif roll < 0.5 and position != 1:
+                terms.append("<http://example.org/nothing>")
+            else:
+                terms.append(iri)
+        if terms[1].startswith(("?", "$")) and rng.random() < 0.7:
+            terms[1] = _iri(quad.predicate) or terms[1]
+        return " ".join(terms)
+
+    def group() -> str:
+        return " . ".join(pattern() for _ in range(rng.randint(1, 3)))
+
+    for _ in range(count):
+        where = group() if rng.random() < 0.8 else f"{{ {group()} }} UNION {{ {group()} }}"
+        yield f"ASK {{ {where} }}"
+
+
+EX = "http://example.org/"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+RDF_TYPE_NODE = ox.NamedNode(RDF_TYPE)
+
+
+def _mixed_store(*, triple_term: bool = False) -> ox.Store:
+    """Triples in the default graph and in two named graphs, one of them in two graphs, a
+    blank node, literals, a subject that is its own object (and a triple term)."""
+    a, b, c, p, q, t = (ox.NamedNode(EX + name) for name in ("a", "b", "c", "p", "q", "T"))
+    node = ox.BlankNode("n1")
+    g1, g2 = ox.NamedNode(EX + "g1"), ox.NamedNode(EX + "g2")
+    store = ox.Store()
+    store.extend(
+        [
+            ox.Quad(a, p, b),
+            ox.Quad(b, p, c, g1),
+            ox.Quad(c, p, a, g2),
+            ox.Quad(a, p, b, g2),
+            ox.Quad(a, q, a, g1),
+            ox.Quad(a, q, node, g1),
+            ox.Quad(node, p, ox.Literal("x"), g1),
+            ox.Quad(node, q, ox.Literal("1", datatype=ox.NamedNode(XSD_INTEGER)), g2),
+            ox.Quad(b, RDF_TYPE_NODE, t, g2),
+            ox.Quad(c, RDF_TYPE_NODE, t, g1),
+        ]
+    )
+    if triple_term:
+        store.add(ox.Quad(c, q, ox.Triple(a, p, b), g2))
+    return store
+
+
+@pytest.mark.parametrize("where", ["shipped", "mixed"])
+def test_a_probed_ask_is_exactly_the_engines_answer(dataset: Dataset, where: str) -> None:
+    store = dataset.store if where == "shipped" else _mixed_store(triple_term=True)
+    bounded = BoundedQueries(store)
+    probed = {True: 0, False: 0}
+    for text in _random_asks(store, seed=7, count=3000):
+        plan = bounded.plan(text)
+        found = None if plan is None else bounded.exists(plan.parsed)
+        if found is not None:
+            assert found is _engine_says(store, text), text
+            probed[found] += 1
+    # both answers occur often, else the comparison proves little
+    assert probed[True] > 300 and probed[False] > 300, probed
+
+
+@pytest.mark.parametrize(
+    ("where", "answer"),
+    [
+        ("", True),
+        ("{ } UNION { e:nothing ?p ?o }", True),
+        ("?x e:q ?x", True),  # the same variable twice
+        ("?x e:p ?x", False),
+        ("?s ?p e:b . e:b ?p ?o", True),  # a variable predicate, bound by the first pattern
+        ("?s ?p e:c . e:c ?p e:b", False),
+        ("?y e:q ?x . ?x e:p ?z . ?z e:q ?w", False),  # literals reached as subjects
+        ("?s e:q ?o . ?o e:p ?l . ?l e:p ?z", True),
+        ("?s e:q ?o . e:a ?o ?y", False),  # a blank node and a literal reached as predicates
+        ("?s a e:T ; e:p e:a", True),
+        ("{ e:a e:p e:c } UNION { e:c e:p e:a }", True),
+        ("{ e:a e:p e:c } UNION { $s e:p ?s }", False),
+    ],
+)
+def test_probes_on_chosen_shapes(where: str, answer: bool) -> None:
+    store = _mixed_store()
+    bounded = BoundedQueries(store)
+    text = f"PREFIX e: <{EX}> ASK WHERE {{ {where} }}"
+    plan = bounded.plan(text)
+    assert plan is not None
+    assert _engine_says(store, text) is answer
+    assert bounded.exists(plan.parsed) is answer
+
+
+def test_a_triple_term_reached_as_a_subject_is_left_to_the_engine() -> None:
+    store = _mixed_store(triple_term=True)
+    bounded = BoundedQueries(store)
+    text = f"PREFIX e: <{EX}> ASK {{ e:c e:q ?t . ?t e:p ?o }}"
+    plan = bounded.plan(text)
+    assert plan is not None
+    assert bounded.exists(plan.parsed) is None
+    assert _engine_says(store, text) is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ASK { <a> ?p ?o }",  # relative: resolved against the base
+        "ASK { <http://example.org/x/../a> ?p ?o }",  # a dot segment
+        "ASK { <http://example.org/./a> ?p ?o }",
+        "BASE <http://example.org/> ASK { <http://example.org/a> ?p ?o }",
+        "PREFIX e: <http://example.org/> ASK { e:a ?p 'x' }",  # a literal
+        "ASK { <http://example.org/a> ?p true }",
+        "ASK { <http://example.org/a> ?p ?o } LIMIT 1",
+        "ASK { <http://example.org/a> ?p ?o } OFFSET 1",
+        "ASK { ?é ?p ?o . <http://example.org/a> ?p ?o }",  # a variable of non-ASCII letters
+        "PREFIX e: <http://example.org/> ASK { e:a\\u0062 ?p ?o }",  # an escape
+        "PREFIX e: <http://example.org/> ASK { e:a ?p ?o } # \\",
+        "PREFIX e.: <http://example.org/> ASK { e.:a ?p ?o }",  # not a prefix SPARQL allows
+        "PREFIX e: <http://example.org/> SELECT * { e:a ?p ?o }",  # not an ASK
+        "PREFIX e: <http://example.org/> CONSTRUCT WHERE { e:a ?p ?o }",
+    ],
+)
+def test_asks_that_leave_anything_to_interpret_go_to_the_engine(text: str) -> None:
+    store = _mixed_store()
+    bounded = BoundedQueries(store)
+    plan = bounded.plan(text, "http://example.org/sparql")
+    if plan is not None:  # (some are outside the bounded subset altogether)
+        assert bounded.exists(plan.parsed) is None
+
+
+def test_a_probe_that_would_read_too_many_quads_leaves_the_ask_to_the_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from coopld.bounded import ASK_STEPS
+
+    ex = EX
+    t, q, v = ox.NamedNode(ex + "T"), ox.NamedNode(ex + "q"), ox.NamedNode(ex + "v")
+    store = ox.Store()
+    for i in range(ASK_STEPS + 10):  # two disjoint sets of subjects: the join is empty
+        store.add(ox.Quad(ox.NamedNode(f"{ex}s{i}"), RDF_TYPE_NODE, t, ox.NamedNode(ex + "g")))
+        store.add(ox.Quad(ox.NamedNode(f"{ex}u{i}"), q, v, ox.NamedNode(ex + "g")))
+    bounded = BoundedQueries(store, budget=(ASK_STEPS + 10) ** 2)  # bounded, but too much
+    text = f"ASK {{ ?s a <{ex}T> . ?s <{ex}q> <{ex}v> }}"
+    plan = bounded.plan(text)
+    assert plan is not None
+    assert bounded.exists(plan.parsed) is None
+    assert _engine_says(store, text) is False
+    # with more steps allowed, the same probes answer
+    monkeypatch.setattr("coopld.bounded.ASK_STEPS", 4 * ASK_STEPS)
+    assert bounded.exists(plan.parsed) is False
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_a_probed_ask_gets_the_workers_bytes_in_every_format(
+    engines: tuple[QueryEngine, QueryEngine], dataset: Dataset, coop: str, fmt: str
+) -> None:
+    inline, workers_only = engines
+    base = dataset.iris.base
+    for text, answer in (
+        (f"ASK {{ <{_plan(dataset)}> <{coop}party> ?x . ?x a <{coop}Organisation> }}", True),
+        (f"ASK {{ <{_plan(dataset)}> <{coop}party> <{_plan(dataset)}> }}", False),
+    ):
+        spec = QuerySpec(text, fmt, base + "/sparql", 10000, canonical_base=base)
+        mine, theirs = inline.run(spec, 5.0), workers_only.run(spec, 5.0)
+        assert (mine.body, mine.kind, mine.rows) == (theirs.body, theirs.kind, theirs.rows)
+        assert answer is (b"true" in mine.body)
+    assert inline.probed == 2 and inline.pool.forks == 0

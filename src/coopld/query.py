@@ -40,7 +40,7 @@ from typing import IO, Literal, NamedTuple, cast
 
 import pyoxigraph as ox
 
-from .bounded import BoundedQueries
+from .bounded import BoundedQueries, Plan
 from .config import Settings
 from .errors import BadRequestError, CoopldError
 from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, TURTLE, by_name
@@ -177,11 +177,14 @@ def _rdf_format(name: str) -> ox.RdfFormat:
 _BOOLEANS: dict[tuple[str, bool], bytes] = {}
 
 
-def _boolean(result: ox.QueryBoolean, fmt: str) -> bytes:
+def boolean_answer(value: bool, fmt: str) -> bytes:
     """An ASK answer: pyoxigraph's bytes for it, written once per format and value."""
-    key = (fmt, bool(result))
+    key = (fmt, value)
     body = _BOOLEANS.get(key)
     if body is None:
+        query = "ASK {}" if value else "ASK { FILTER(false) }"
+        result = ox.Store().query(query)
+        assert isinstance(result, ox.QueryBoolean) and bool(result) is value
         written = result.serialize(format=_results_format(fmt))
         assert written is not None
         body = _BOOLEANS[key] = written
@@ -299,7 +302,7 @@ def evaluate(store: ox.Store, spec: QuerySpec) -> QueryResult:
     try:
         results = store.query(spec.text, base_iri=spec.base_iri, **options)  # type: ignore[arg-type]
         if isinstance(results, ox.QueryBoolean):
-            body = _boolean(results, spec.format)
+            body = boolean_answer(bool(results), spec.format)
             kind, rows, truncated = "boolean", 1, False
         elif isinstance(results, ox.QuerySolutions):
             kind, (body, rows, truncated) = "solutions", _solutions(results, spec)
@@ -375,6 +378,7 @@ class QueryEngine:
         self.cache = _AnswerCache(CACHE_BYTES, CACHE_ENTRY_BYTES)
         self.bounded = BoundedQueries(dataset.store, settings.inline_query_budget)
         self.inline = 0  # queries answered in this process (statistics, for tests)
+        self.probed = 0  # of those, ASKs answered by probing the indexes
         self._sizes: dict[str, int] | None = None
         self.pid = os.getpid()  # an engine serves the process that made it
 
@@ -407,20 +411,30 @@ class QueryEngine:
         cached = self.cache.get(spec)
         if cached is not None:
             return cached
-        if not self.answers_inline(spec):
+        plan = self.inline_plan(spec)
+        if plan is None:
             return None
-        result = evaluate(self.dataset.store, spec)
+        started = time.perf_counter()
+        found = self.bounded.exists(plan.parsed)
         self.inline += 1
+        if found is not None:  # an ASK the store's indexes answer (coopld.bounded): no cache
+            self.probed += 1  # would answer it sooner
+            body = boolean_answer(found, spec.format)
+            return QueryResult(
+                body, "boolean", spec.format, 1, False, time.perf_counter() - started
+            )
+        result = evaluate(self.dataset.store, spec)
         self.cache.put(spec, result)
         return result
 
-    def answers_inline(self, spec: QuerySpec) -> bool:
-        """Is the query's work small enough to skip the worker (and so the deadline)?"""
+    def inline_plan(self, spec: QuerySpec) -> Plan | None:
+        """The query and its bound when its work is small enough to skip the worker (and so
+        the deadline); None otherwise."""
         if spec.default_graphs is not None or spec.named_graphs is not None:
-            return False
+            return None
         if not spec.union_default_graph:
-            return False
-        return self.bounded.work(spec.text, spec.base_iri) is not None
+            return None
+        return self.bounded.plan(spec.text, spec.base_iri)
 
     def graph_sizes(self) -> dict[str, int]:
         """Triples per named graph (IRIs as stored), counted once per process."""
