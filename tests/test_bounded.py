@@ -367,6 +367,7 @@ def test_a_triple_term_reached_as_a_subject_is_left_to_the_engine() -> None:
         "PREFIX e.: <http://example.org/> ASK { e.:a ?p ?o }",  # not a prefix SPARQL allows
         "PREFIX e: <http://example.org/> SELECT * { e:a ?p ?o }",  # not an ASK
         "PREFIX e: <http://example.org/> CONSTRUCT WHERE { e:a ?p ?o }",
+        "PREFIX x: <http://example.org/%zz> ASK { <http://example.org/a> ?p ?o }",  # unused, bad
     ],
 )
 def test_asks_that_leave_anything_to_interpret_go_to_the_engine(text: str) -> None:

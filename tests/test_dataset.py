@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 
 from coopld.records import load_records
-from coopld.store import Dataset
+from coopld.store import Dataset, open_dataset
 
 from .conftest import ROOT, shared_path
 
@@ -166,3 +166,27 @@ def test_eu_bodies_carry_their_verified_authority_code(dataset: Dataset, code: s
           ?org coop:authorityCode <http://publications.europa.eu/resource/authority/corporate-body/{code}> }}""",
     )
     assert len(rows) == 1
+
+
+def test_the_store_holds_exactly_the_dumps_statements_with_their_blank_node_labels(
+    built: Path,
+) -> None:
+    """The store is filled subject by subject (store.py), not in the dump's order: nothing
+    may be lost, added or relabelled on the way."""
+    nq = built / "coopld.nq"
+    dumped = list(ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False))
+    assert any(isinstance(quad.subject, ox.BlankNode) for quad in dumped)
+    store = open_dataset(built).store  # (the session's dataset is shared with the apps)
+    assert len(store) == len(set(dumped)) > 3000
+    assert set(store) == {_as_stored(quad) for quad in dumped}
+
+
+def _as_stored(quad: ox.Quad) -> ox.Quad:
+    """pyoxigraph's store keeps xsd:nonNegativeInteger (dcat:byteSize) as xsd:integer."""
+    term = quad.object
+    if isinstance(term, ox.Literal) and term.datatype.value.endswith("#nonNegativeInteger"):
+        integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+        return ox.Quad(
+            quad.subject, quad.predicate, ox.Literal(term.value, datatype=integer), quad.graph_name
+        )
+    return quad

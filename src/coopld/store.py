@@ -67,11 +67,22 @@ def open_dataset(folder: Path) -> Dataset:
 
 
 def _load(path: Path) -> ox.Store:
+    """The store, filled with the dump's statements grouped by subject.
+
+    pyoxigraph's in-memory store chains each subject's quads through nodes allocated in the
+    order they were added, and evaluation mostly walks such chains (the quads of one subject
+    with a given predicate). Added subject by subject, each chain lies in a few neighbouring
+    cache lines instead of across the heap: at one million triples a listing of agreements
+    with their labels and dates took 17 ms instead of 33, a GROUP BY 184 instead of 208
+    (bench/README.md). Sorting the lines costs 0.5 s of start-up there.
+    """
+    lines = path.read_bytes().split(b"\n")
+    lines.sort()  # one statement a line (N-Quads): its subject first
     store = ox.Store()
     # keep the dump's blank node labels (derived from their owners, docs/model.md): then a
     # document's bytes, and so its strong ETag, are the same in every process and restart
     # (bulk_load would give them fresh random labels); bulk_extend is as fast
     store.bulk_extend(
-        ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)
+        ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)
     )
     return store
