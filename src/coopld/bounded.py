@@ -29,7 +29,6 @@ up after :data:`ASK_STEPS` quads and leaves the query to the engine.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pyoxigraph as ox
@@ -45,7 +44,6 @@ __all__ = [
     "Parsed",
     "Plan",
     "Var",
-    "parse_bounded",
     "parse_query",
 ]
 
@@ -76,13 +74,6 @@ class Var(NamedTuple):
 #: a position of a triple pattern as parsed: an IRI, a variable, or None for a literal
 Term = str | Var | None
 TriplePattern = tuple[Term, Term, Term]
-
-
-@dataclass(frozen=True)
-class Union:
-    """Branches, each a conjunction of triple patterns."""
-
-    branches: tuple[tuple[Pattern, ...], ...]
 
 
 class Parsed(NamedTuple):
@@ -324,14 +315,6 @@ def parse_query(text: str, base_iri: str = "") -> Parsed | None:
         return _Parser(text, base_iri).query()
     except (_NotBounded, ValueError, IndexError):  # IndexError: the text ended too soon
         return None
-
-
-def parse_bounded(text: str, base_iri: str = "") -> Union | None:
-    """The query's triple patterns as the bound counts them, if it is in the subset."""
-    parsed = parse_query(text, base_iri)
-    if parsed is None:
-        return None
-    return Union(tuple(tuple(map(_counted, branch)) for branch in parsed.branches))
 
 
 def _counted(pattern: TriplePattern) -> Pattern:

@@ -417,8 +417,8 @@ class QueryEngine:
         started = time.perf_counter()
         found = self.bounded.exists(plan.parsed)
         self.inline += 1
-        if found is not None:  # an ASK the store's indexes answer (coopld.bounded): no cache
-            self.probed += 1  # would answer it sooner
+        if found is not None:  # an ASK the store's indexes answer (coopld.bounded), sooner
+            self.probed += 1  # than the answer cache would: it is not cached
             body = boolean_answer(found, spec.format)
             return QueryResult(
                 body, "boolean", spec.format, 1, False, time.perf_counter() - started
