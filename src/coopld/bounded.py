@@ -19,11 +19,12 @@ to a worker: the recogniser never guesses.
 
 An ASK in that subset is a question of existence, and most are answered by probing the
 store's indexes for a few quads (:meth:`BoundedQueries.exists`): a few microseconds, where
-creating pyoxigraph's evaluator for it alone costs 17 to 30. That is done only when the text leaves nothing to
-interpret: every IRI absolute with no dot segment to remove, prefixed names and variables
-of plain ASCII, no literal, no BASE, no escape, no LIMIT or OFFSET. Then a probe gives
-exactly the engine's answer (tests compare both on thousands of random queries), or gives
-up after :data:`ASK_STEPS` quads and leaves the query to the engine.
+creating pyoxigraph's evaluator for it alone costs 17 to 30. That is done only when the
+text leaves nothing to interpret: every IRI absolute with no dot segment to remove,
+prefixed names and variables of plain ASCII, no literal, no BASE, no escape, no LIMIT or
+OFFSET. Then a probe gives exactly the engine's answer (tests compare both on thousands of
+random queries), or gives up after :data:`ASK_STEPS` quads and leaves the query to the
+engine.
 """
 
 from __future__ import annotations
